@@ -1,0 +1,39 @@
+"""jupyter-server-proxy entries: Flower and the worker page, started on first use.
+
+Both listen on 127.0.0.1 inside the lab, so the only way in is through the student's own Jupyter
+server at /user/<name>/flower/ — behind the hub's authentication. Starting them on first use
+keeps an idle lab small.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ICONS = Path(__file__).parent / "icons"
+
+
+def _prefix(name: str) -> str:
+    base = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    return f"{base.rstrip('/')}/{name}"
+
+
+def flower():
+    return {
+        "command": [
+            sys.executable, "-m", "celery", "flower",
+            "--address=127.0.0.1", "--port={port}",
+            # Flower builds its links from the prefix; server-proxy passes the full path through.
+            f"--url_prefix={_prefix('flower').lstrip('/')}",
+        ],
+        "absolute_url": True,
+        "timeout": 30,
+        "launcher_entry": {"title": "Flower", "icon_path": str(ICONS / "flower.svg")},
+    }
+
+
+def worker_page():
+    return {
+        "command": [sys.executable, "-m", "celerylab_lab.worker_page", "--port={port}"],
+        "timeout": 15,
+        "launcher_entry": {"title": "Celery worker", "icon_path": str(ICONS / "worker.svg")},
+    }
