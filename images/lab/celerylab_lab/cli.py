@@ -41,7 +41,10 @@ def restart(wait: float) -> int:
             print_status(status)
             return 1 if status.get("import_error") else 0
         time.sleep(0.2)
-    print(f"the worker did not become ready within {wait:.0f}s; see: celerylab-worker logs", file=sys.stderr)
+    print(
+        f"the worker did not become ready within {wait:.0f}s; see: celerylab-worker logs",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -50,8 +53,10 @@ def print_status(status: dict) -> None:
         print("the worker has not started yet; see: celerylab-worker logs")
         return
     ready = "ready" if status.get("ready") else "starting"
-    print(f"worker pid {status['pid']} ({ready}): app {status['app']!r} from {status['workdir']}, "
-          f"pool {status['pool']}, concurrency {status['concurrency']}")
+    print(
+        f"worker pid {status['pid']} ({ready}): app {status['app']!r} from {status['workdir']}, "
+        f"pool {status['pool']}, concurrency {status['concurrency']}"
+    )
     if status.get("import_error"):
         print(f"\nYour app {status['app']!r} did not import, so the worker runs an empty app:\n")
         print(status["import_error"].rstrip())
@@ -85,8 +90,11 @@ def use(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="celerylab-worker", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="celerylab-worker",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("status", help="show the worker's app and state")
     p = sub.add_parser("restart", help="restart the worker (after editing task code)")
@@ -122,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"celerylab-worker: {e}", file=sys.stderr)
         return 2
     except subprocess.CalledProcessError as e:
-        print(f"celerylab-worker: the supervisor refused: {e.stderr.decode().strip()}", file=sys.stderr)
+        print(
+            f"celerylab-worker: the supervisor refused: {e.stderr.decode().strip()}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -20,8 +20,12 @@ def _prefix(name: str) -> str:
 def flower():
     return {
         "command": [
-            sys.executable, "-m", "celery", "flower",
-            "--address=127.0.0.1", "--port={port}",
+            sys.executable,
+            "-m",
+            "celery",
+            "flower",
+            "--address=127.0.0.1",
+            "--port={port}",
             # Flower builds its links from the prefix; server-proxy passes the full path through.
             f"--url_prefix={_prefix('flower').lstrip('/')}",
         ],

@@ -42,7 +42,9 @@ class WorkerSettings:
             known = {f.name for f in fields(cls)}
             unknown = set(saved) - known
             if unknown:
-                raise ValueError(f"{config}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+                raise ValueError(
+                    f"{config}: unknown settings {sorted(unknown)}; known: {sorted(known)}"
+                )
             values.update(saved)
         return cls(**values).validated()
 
@@ -52,13 +54,17 @@ class WorkerSettings:
         try:
             self.concurrency = int(self.concurrency)
         except (TypeError, ValueError):
-            raise ValueError(f"concurrency must be a whole number, not {self.concurrency!r}") from None
+            raise ValueError(
+                f"concurrency must be a whole number, not {self.concurrency!r}"
+            ) from None
         if not 1 <= self.concurrency <= 16:
             raise ValueError(f"concurrency must be between 1 and 16, not {self.concurrency}")
         if self.autoscale:
             parts = str(self.autoscale).split(",")
             if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-                raise ValueError(f"autoscale must look like 'max,min' (e.g. '4,1'), not {self.autoscale!r}")
+                raise ValueError(
+                    f"autoscale must look like 'max,min' (e.g. '4,1'), not {self.autoscale!r}"
+                )
             high, low = (int(p) for p in parts)
             if not 0 <= low <= high <= 16:
                 raise ValueError(f"autoscale needs 0 <= min <= max <= 16, not {self.autoscale!r}")

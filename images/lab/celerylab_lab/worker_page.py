@@ -17,7 +17,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Celery worker<
 padding:1em;overflow:auto;max-height:30em}}.err{{color:#a00}}</style></head><body>
 <h1>Your Celery worker</h1><p>{summary}</p>{error}
 <form method="post" action="restart"><button>Restart worker</button>
-<small> (after you edit task code; same as <code>celerylab-worker restart</code> in a terminal)</small>
+<small> (after you edit task code; in a terminal: <code>celerylab-worker restart</code>)</small>
 </form><h2>Log</h2><pre>{log}</pre></body></html>"""
 
 
@@ -29,22 +29,25 @@ def tail(lines: int = 40) -> str:
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):
         s = read_status()
         summary = (
-            f"App <code>{html.escape(s['app'])}</code> from <code>{html.escape(s['workdir'])}</code>, "
+            f"App <code>{html.escape(s['app'])}</code> "
+            f"from <code>{html.escape(s['workdir'])}</code>, "
             f"pool {html.escape(s['pool'])}, concurrency {html.escape(str(s['concurrency']))}: "
             f"<b>{'ready' if s.get('ready') else 'starting'}</b>"
-            if s else "The worker has not started yet."
+            if s
+            else "The worker has not started yet."
         )
         error = (
             f"<p class=err>Your app did not import; the worker runs an empty app:</p>"
             f"<pre class=err>{html.escape(s['import_error'])}</pre>"
-            if s.get("import_error") else ""
+            if s.get("import_error")
+            else ""
         )
         self._send(200, PAGE.format(summary=summary, error=error, log=html.escape(tail())))
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         # Refuse form posts from other sites (browsers mark them; proxies may rewrite Host).
         if self.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
             self._send(403, "cross-origin request refused")

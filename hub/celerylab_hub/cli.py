@@ -1,0 +1,153 @@
+"""`celerylab`: setup and administration commands (run in the hub container).
+
+Usage:
+    celerylab setup                      # generate missing secrets (the compose setup service)
+    celerylab roster import roster.csv   # add students; prints their initial passwords as CSV
+    celerylab roster import - < roster.csv --output credentials.csv
+    celerylab admin-password             # the first admin's one-time password, while unchanged
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from celerylab_hub import roster, secrets
+
+# Unset and empty mean the same: compose passes optional settings through as empty strings.
+SECRETS_DIR = os.environ.get("CELERYLAB_SECRETS_DIR") or "/srv/celerylab/secrets"
+HUB_API = os.environ.get("CELERYLAB_HUB_API") or "http://127.0.0.1:8081/hub/api"
+DB_URL = os.environ.get("CELERYLAB_DB_URL") or "sqlite:////srv/jupyterhub/data/jupyterhub.sqlite"
+
+
+class HubError(RuntimeError):
+    pass
+
+
+def hub_request(method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 - HUB_API is our own hub's http URL
+        f"{HUB_API}{path}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our hub
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as e:
+        try:
+            message = json.loads(e.read()).get("message", e.reason)
+        except ValueError:
+            message = e.reason
+        return e.code, {"message": message}
+    except urllib.error.URLError as e:
+        raise HubError(f"cannot reach the hub at {HUB_API}: {e.reason}") from None
+
+
+def import_roster(text: str, token: str, reset: bool) -> tuple[list[str], dict[str, str]]:
+    names = roster.parse(text)
+    status, existing = hub_request("GET", "/users?limit=10000", token)
+    if status != 200:
+        raise HubError(f"listing users failed ({status}): {existing.get('message')}")
+    known = {u["name"] for u in existing}
+    new = [n for n in names if n not in known]
+    if new:
+        status, body = hub_request("POST", "/users", token, {"usernames": new})
+        if status != 201:
+            raise HubError(f"creating users failed ({status}): {body.get('message')}")
+    status, body = hub_request(
+        "POST", "/celerylab/passwords", token, {"usernames": names, "reset": reset}
+    )
+    if status == 409:  # LTI/OAuth: the provider authenticates; no passwords to hand out
+        return new, {}
+    if status != 200:
+        raise HubError(f"setting passwords failed ({status}): {body.get('message')}")
+    return new, body["passwords"]
+
+
+def admin_password() -> str | None:
+    """The one-time password, if the first admin has not changed it yet."""
+    import bcrypt
+    import sqlalchemy
+
+    password = secrets.read(SECRETS_DIR, "admin_password")
+    admins = sorted(n for n in (os.environ.get("CELERYLAB_ADMIN_USERS") or "admin").split(",") if n)
+    engine = sqlalchemy.create_engine(DB_URL)
+    with engine.connect() as db:
+        row = db.execute(
+            sqlalchemy.text("SELECT password FROM users_info WHERE username = :u"),
+            {"u": admins[0].strip().lower()},
+        ).first()
+    if row and bcrypt.checkpw(password.encode(), row[0]):
+        return password
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="celerylab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("setup", help="generate missing secrets")
+    p.add_argument("--secrets-dir", default=SECRETS_DIR)
+    p.add_argument(
+        "--env-file",
+        default=os.environ.get("CELERYLAB_ENV_FILE"),
+        help="also write CELERYLAB_API_TOKEN into this .env file",
+    )
+    p = sub.add_parser("roster", help="manage the student roster")
+    rsub = p.add_subparsers(dest="action", required=True)
+    p = rsub.add_parser("import", help="add the students of a CSV file (header: username)")
+    p.add_argument("file", help="CSV file, or - for standard input")
+    p.add_argument("--reset", action="store_true", help="also give existing students new passwords")
+    p.add_argument("--output", help="write username,initial_password CSV here (default: stdout)")
+    sub.add_parser("admin-password", help="print the first admin's one-time password")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "setup":
+            created = secrets.ensure(args.secrets_dir, args.env_file)
+            print(
+                f"celerylab setup: generated {', '.join(created)}"
+                if created
+                else "celerylab setup: all secrets present"
+            )
+            return 0
+        if args.command == "roster":
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+            token = secrets.read(SECRETS_DIR, "ops_api_token")
+            new, passwords = import_roster(text, token, args.reset)
+            print(
+                f"celerylab roster: {len(new)} new students; {len(passwords)} passwords issued",
+                file=sys.stderr,
+            )
+            rows = [["username", "initial_password"], *sorted(passwords.items())]
+            if args.output:
+                with open(args.output, "w", newline="", encoding="utf-8") as out:
+                    os.chmod(args.output, 0o600)
+                    csv.writer(out).writerows(rows)
+            else:
+                csv.writer(sys.stdout).writerows(rows)
+            return 0
+        if args.command == "admin-password":
+            password = admin_password()
+            if password is None:
+                print("the first admin has already changed the one-time password", file=sys.stderr)
+                return 1
+            print(password)
+            return 0
+    except (roster.RosterError, HubError, FileNotFoundError, OSError) as e:
+        print(f"celerylab: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Turn the environment into JupyterHub configuration (called by jupyterhub_config.py).
+
+`apply` only *sets* values: it reads CELERYLAB_* variables through the settings table, picks the
+authenticator, and wires secrets, services and roles. Invalid settings stop the hub with a
+message naming each one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from celerylab_hub import secrets
+from celerylab_hub.options import CeleryLabOptions
+from celerylab_hub.services import roles, services
+from celerylab_hub.settings import ConfigError, load_env
+
+AUTHENTICATORS = {
+    "native": "celerylab_hub.auth.RosterAuthenticator",
+    "lti13": "ltiauthenticator.lti13.auth.LTI13Authenticator",
+    "oauth": "oauthenticator.generic.GenericOAuthenticator",
+}
+#: Settings without which a login provider cannot work.
+REQUIRED = {
+    "lti13": (
+        "CELERYLAB_LTI13_CLIENT_ID",
+        "CELERYLAB_LTI13_ISSUER",
+        "CELERYLAB_LTI13_AUTHORIZE_URL",
+        "CELERYLAB_LTI13_JWKS_URL",
+    ),
+    "oauth": (
+        "CELERYLAB_OAUTH_CLIENT_ID",
+        "CELERYLAB_OAUTH_CLIENT_SECRET",
+        "CELERYLAB_OAUTH_CALLBACK_URL",
+        "CELERYLAB_OAUTH_AUTHORIZE_URL",
+        "CELERYLAB_OAUTH_TOKEN_URL",
+        "CELERYLAB_OAUTH_USERDATA_URL",
+    ),
+}
+
+
+def apply(c, environ: Mapping[str, str] | None = None) -> None:
+    environ = os.environ if environ is None else environ
+    try:
+        load_env(c, environ)
+        options = CeleryLabOptions(config=c)
+        missing = [name for name in REQUIRED.get(options.auth, ()) if not environ.get(name)]
+        if missing:
+            raise ConfigError(f"CELERYLAB_AUTH={options.auth} needs: {', '.join(missing)}")
+        ops_token = secrets.read(options.secrets_dir, "ops_api_token")
+        proxy_token = secrets.read(options.secrets_dir, "proxy_auth_token")
+    except (ConfigError, FileNotFoundError) as e:
+        details = "\n".join(f"  - {line}" for line in str(e).splitlines())
+        raise SystemExit(
+            f"celerylab: invalid configuration; the hub will not start:\n{details}"
+        ) from e
+
+    c.JupyterHub.authenticator_class = AUTHENTICATORS[options.auth]
+    c.JupyterHub.cookie_secret_file = os.path.join(options.secrets_dir, "cookie_secret")
+    c.ConfigurableHTTPProxy.auth_token = proxy_token
+    c.RosterAuthenticator.initial_admin_password_file = os.path.join(
+        options.secrets_dir, "admin_password"
+    )
+    c.JupyterHub.services = services(options, ops_token)
+    c.JupyterHub.load_roles = roles(options)

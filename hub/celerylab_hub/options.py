@@ -1,0 +1,37 @@
+"""Hub-wide celerylab options that are not a trait of JupyterHub, a spawner or an authenticator."""
+
+from traitlets import CaselessStrEnum, Integer, Unicode
+from traitlets.config import Configurable
+
+
+class CeleryLabOptions(Configurable):
+    auth = CaselessStrEnum(
+        ["native", "lti13", "oauth"],
+        default_value="native",
+        config=True,
+        help="""How people log in.
+
+        native: passwords kept (hashed) by the hub, only for users on the roster, with lockout
+        after repeated failures. lti13: launches from an LMS (LTI 1.3). oauth: any OAuth2/OIDC
+        provider (GenericOAuthenticator).""",
+    )
+    secrets_dir = Unicode(
+        "/srv/celerylab/secrets",
+        config=True,
+        help="Directory of the secrets generated at first start (`celerylab setup`).",
+    )
+    cull_timeout = Integer(
+        3600,
+        config=True,
+        help="Stop labs idle this many seconds. A lab whose Celery worker is busy is not idle.",
+    )
+    cull_every = Integer(
+        300,
+        config=True,
+        help="Seconds between idle checks (0 turns idle culling off).",
+    )
+    ops_service = Unicode(
+        "celerylab-ops",
+        config=True,
+        help="Hub service owning the ops API token (CELERYLAB_API_TOKEN, admin role).",
+    )

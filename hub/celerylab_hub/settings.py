@@ -1,0 +1,334 @@
+"""Environment -> traits, by table.
+
+Every deploy-time setting is a `CELERYLAB_*` environment variable (from .env via
+docker-compose.yml), mapped here to one trait. Values are checked when the hub loads its config,
+so a bad value stops the hub with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """One or more settings are invalid; the message names each of them."""
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError("must be a number such as 1 or 0.5") from None
+    if number <= 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def _bytes(value: str) -> str:
+    if not re.fullmatch(r"[1-9][0-9]*[KMGT]?", value.strip(), re.IGNORECASE):
+        raise ValueError("must be a size such as 512M or 1G")
+    return value.strip().upper()
+
+
+def _redis_bytes(value: str) -> str:
+    if not re.fullmatch(r"[1-9][0-9]*(kb|mb|gb)", value.strip(), re.IGNORECASE):
+        raise ValueError("must be a Redis size such as 64mb")
+    return value.strip().lower()
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.strip().lower() not in choices:
+            raise ValueError(f"must be one of: {', '.join(choices)}")
+        return value.strip().lower()
+
+    return parse
+
+
+def _docker_name(value: str) -> str:
+    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_./:-]*", value):
+        raise ValueError("must be a Docker name (letters, digits, _ . / : -)")
+    return value
+
+
+def _user_set(value: str) -> set[str]:
+    names = {n.strip().lower() for n in value.split(",") if n.strip()}
+    if not names:
+        raise ValueError("must name at least one user (comma-separated)")
+    bad = sorted(n for n in names if not USERNAME.fullmatch(n))
+    if bad:
+        raise ValueError(f"invalid user names {bad}; {USERNAME_RULE}")
+    return names
+
+
+def _db_url(value: str) -> str:
+    if not re.match(r"(sqlite|postgresql(\+\w+)?)://", value):
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    return value
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def _text_set(value: str) -> set[str]:
+    return {_text(x) for x in value.split(",")}
+
+
+#: User names work as hub names, Unix account names (nbgrader uses the latter) and volume names.
+USERNAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+USERNAME_RULE = "user names are 1-32 characters: a-z first, then a-z, 0-9, _ or -"
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    section: str
+    trait: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "CELERYLAB_AUTH",
+        "CeleryLabOptions",
+        "auth",
+        _choice("native", "lti13", "oauth"),
+        "how people log in: native (roster passwords), lti13 or oauth",
+    ),
+    Setting(
+        "CELERYLAB_ADMIN_USERS",
+        "Authenticator",
+        "admin_users",
+        _user_set,
+        "comma-separated hub admins (the first gets the one-time password)",
+    ),
+    Setting(
+        "CELERYLAB_LOGIN_ATTEMPTS",
+        "NativeAuthenticator",
+        "allowed_failed_logins",
+        _int_between(1, 100),
+        "failed logins before a lockout",
+    ),
+    Setting(
+        "CELERYLAB_LOCKOUT_SECONDS",
+        "NativeAuthenticator",
+        "seconds_before_next_try",
+        _int_between(1, 86400),
+        "how long a locked-out user waits",
+    ),
+    Setting(
+        "CELERYLAB_DB_URL",
+        "JupyterHub",
+        "db_url",
+        _db_url,
+        "hub database: SQLite on the hub-data volume by default, or postgresql://...",
+    ),
+    Setting(
+        "CELERYLAB_INSTANCE",
+        "CeleryLabSpawner",
+        "instance",
+        _docker_name,
+        "installation name prefixing lab containers and volumes (the compose project)",
+    ),
+    Setting("CELERYLAB_LAB_IMAGE", "CeleryLabSpawner", "image", _docker_name, "student lab image"),
+    Setting(
+        "CELERYLAB_NETWORK",
+        "CeleryLabSpawner",
+        "network_name",
+        _docker_name,
+        "Docker network shared by the hub and the labs",
+    ),
+    Setting(
+        "CELERYLAB_LAB_MEM_LIMIT", "CeleryLabSpawner", "mem_limit", _bytes, "memory limit per lab"
+    ),
+    Setting(
+        "CELERYLAB_LAB_CPU_LIMIT",
+        "CeleryLabSpawner",
+        "cpu_limit",
+        _positive_float,
+        "CPU limit per lab (cores)",
+    ),
+    Setting(
+        "CELERYLAB_LAB_PIDS_LIMIT",
+        "CeleryLabSpawner",
+        "pids_limit",
+        _int_between(64, 100_000),
+        "process limit per lab",
+    ),
+    Setting(
+        "CELERYLAB_UID_BASE",
+        "CeleryLabSpawner",
+        "uid_base",
+        _int_between(1000, 2_000_000_000),
+        "lab UID = this + hub user id",
+    ),
+    Setting(
+        "CELERYLAB_WORKER_POOL",
+        "CeleryLabSpawner",
+        "worker_pool",
+        _choice("prefork", "threads", "solo"),
+        "default Celery pool in labs",
+    ),
+    Setting(
+        "CELERYLAB_WORKER_CONCURRENCY",
+        "CeleryLabSpawner",
+        "worker_concurrency",
+        _int_between(1, 16),
+        "default worker concurrency in labs",
+    ),
+    Setting(
+        "CELERYLAB_REDIS_MAXMEMORY",
+        "CeleryLabSpawner",
+        "redis_maxmemory",
+        _redis_bytes,
+        "maxmemory of each lab's Redis",
+    ),
+    Setting(
+        "CELERYLAB_ACTIVITY_INTERVAL",
+        "CeleryLabSpawner",
+        "activity_interval",
+        _int_between(5, 3600),
+        "seconds between a lab's activity reports",
+    ),
+    Setting(
+        "CELERYLAB_START_TIMEOUT",
+        "CeleryLabSpawner",
+        "start_timeout",
+        _int_between(5, 600),
+        "seconds a lab may take to start",
+    ),
+    Setting(
+        "CELERYLAB_CULL_TIMEOUT",
+        "CeleryLabOptions",
+        "cull_timeout",
+        _int_between(30, 30 * 86400),
+        "stop labs idle this many seconds",
+    ),
+    Setting(
+        "CELERYLAB_CULL_EVERY",
+        "CeleryLabOptions",
+        "cull_every",
+        _int_between(0, 86400),
+        "seconds between idle checks (0: no culling)",
+    ),
+    Setting(
+        "CELERYLAB_SECRETS_DIR",
+        "CeleryLabOptions",
+        "secrets_dir",
+        _text,
+        "where generated secrets live",
+    ),
+    # LTI 1.3 (CELERYLAB_AUTH=lti13): values from the LMS's tool registration.
+    Setting(
+        "CELERYLAB_LTI13_CLIENT_ID",
+        "LTI13Authenticator",
+        "client_id",
+        _text_set,
+        "LTI 1.3 client id(s), comma-separated",
+    ),
+    Setting("CELERYLAB_LTI13_ISSUER", "LTI13Authenticator", "issuer", _text, "LMS issuer URL"),
+    Setting(
+        "CELERYLAB_LTI13_AUTHORIZE_URL",
+        "LTI13Authenticator",
+        "authorize_url",
+        _text,
+        "LMS OIDC authorization URL",
+    ),
+    Setting(
+        "CELERYLAB_LTI13_JWKS_URL",
+        "LTI13Authenticator",
+        "jwks_endpoint",
+        _text,
+        "LMS public key set URL",
+    ),
+    # OAuth2 / OIDC (CELERYLAB_AUTH=oauth), GenericOAuthenticator.
+    Setting(
+        "CELERYLAB_OAUTH_CLIENT_ID", "GenericOAuthenticator", "client_id", _text, "OAuth client id"
+    ),
+    Setting(
+        "CELERYLAB_OAUTH_CLIENT_SECRET",
+        "GenericOAuthenticator",
+        "client_secret",
+        _text,
+        "OAuth client secret",
+    ),
+    Setting(
+        "CELERYLAB_OAUTH_CALLBACK_URL",
+        "GenericOAuthenticator",
+        "oauth_callback_url",
+        _text,
+        "https://<hub>/hub/oauth_callback",
+    ),
+    Setting(
+        "CELERYLAB_OAUTH_AUTHORIZE_URL",
+        "GenericOAuthenticator",
+        "authorize_url",
+        _text,
+        "provider authorization URL",
+    ),
+    Setting(
+        "CELERYLAB_OAUTH_TOKEN_URL",
+        "GenericOAuthenticator",
+        "token_url",
+        _text,
+        "provider token URL",
+    ),
+    Setting(
+        "CELERYLAB_OAUTH_USERDATA_URL",
+        "GenericOAuthenticator",
+        "userdata_url",
+        _text,
+        "provider user-info URL",
+    ),
+    Setting(
+        "CELERYLAB_OAUTH_USERNAME_CLAIM",
+        "GenericOAuthenticator",
+        "username_claim",
+        _text,
+        "user-info field used as the hub user name",
+    ),
+)
+
+
+def load_env(config, environ: Mapping[str, str]) -> None:
+    """Set every trait whose variable is present; raise ConfigError naming each bad one."""
+    errors = []
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = setting.parse(raw)
+        except ValueError as e:
+            errors.append(f"{setting.env}={raw!r}: {e} ({setting.help})")
+            continue
+        config[setting.section][setting.trait] = value
+    unknown = sorted(k for k in environ if k.startswith("CELERYLAB_") and k not in KNOWN)
+    errors += [f"{k}: unknown setting (known: see docs/configuration.md)" for k in unknown]
+    if errors:
+        raise ConfigError("\n".join(errors))
+
+
+#: Variables that are read elsewhere (compose, scripts) and are legitimately set in the hub.
+OTHER_VARIABLES = {"CELERYLAB_API_TOKEN", "CELERYLAB_BIND", "CELERYLAB_HTTP_PORT"}
+KNOWN = {s.env for s in SETTINGS} | OTHER_VARIABLES

@@ -1,0 +1,35 @@
+"""celerylab's JupyterHub configuration.
+
+Structural settings live here, each with its reason. Everything a deployment may change comes
+from CELERYLAB_* environment variables (.env, docker-compose.yml), applied last by
+celerylab_hub.config; see docs/configuration.md for the list.
+"""
+
+from celerylab_hub import config
+
+c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
+
+# Every student gets a lab container: JupyterLab, private Redis, Celery worker, Flower.
+c.JupyterHub.spawner_class = "celerylab"
+
+# The proxy runs in its own container, so labs stay reachable while the hub restarts...
+c.ConfigurableHTTPProxy.should_start = False
+c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
+# ...and labs keep running when the hub stops.
+c.JupyterHub.cleanup_servers = False
+
+# The hub listens on the compose network; labs and the proxy reach it by service name.
+c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - inside its container, behind the proxy
+c.JupyterHub.hub_connect_ip = "hub"
+c.CeleryLabSpawner.network_name = "celerylab"
+
+# State on the hub-data volume: SQLite by default (CELERYLAB_DB_URL selects Postgres).
+c.JupyterHub.db_url = "sqlite:////srv/jupyterhub/data/jupyterhub.sqlite"
+c.JupyterHub.pid_file = "/srv/jupyterhub/data/jupyterhub.pid"
+
+# Hub metrics stay behind a token (the monitoring service gets read:metrics only).
+c.JupyterHub.authenticate_prometheus = True
+
+c.Authenticator.admin_users = {"admin"}
+
+config.apply(c)

@@ -1,0 +1,7 @@
+# Sourced by the scripts: settings every docker build here needs.
+export DOCKER_BUILDKIT=1
+# pip inside image builds trusts the host's CA bundle, so builds also work behind a
+# TLS-inspecting proxy (common on campus networks). Override with CELERYLAB_PIP_CERT=path.
+if [ -z "${CELERYLAB_PIP_CERT:-}" ] && [ -s /etc/ssl/certs/ca-certificates.crt ]; then
+  export CELERYLAB_PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# What the test suite needs besides Docker: redis-server (course labs run a real Redis),
+# Chromium (Playwright's browser tests), and the project venv. Installs on Debian/Ubuntu as
+# root; elsewhere, says what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "celerylab: the tests need: ${missing[*]} (install them with your package manager)" >&2
+    exit 1
+  fi
+fi

@@ -1,0 +1,94 @@
+import pytest
+from traitlets.config import Config
+
+from celerylab_hub import config
+
+
+def applied(secrets_dir, **env) -> Config:
+    c = Config()
+    config.apply(c, {"CELERYLAB_SECRETS_DIR": str(secrets_dir), **env})
+    return c
+
+
+def test_native_login_is_the_default(secrets_dir):
+    c = applied(secrets_dir)
+    assert c.JupyterHub.authenticator_class == "celerylab_hub.auth.RosterAuthenticator"
+    assert c.JupyterHub.cookie_secret_file == str(secrets_dir / "cookie_secret")
+    assert c.ConfigurableHTTPProxy.auth_token == (secrets_dir / "proxy_auth_token").read_text().strip()
+
+
+def test_ops_service_has_the_admin_role_and_the_generated_token(secrets_dir):
+    c = applied(secrets_dir)
+    ops = next(s for s in c.JupyterHub.services if s["name"] == "celerylab-ops")
+    assert ops["api_token"] == (secrets_dir / "ops_api_token").read_text().strip()
+    admin = next(r for r in c.JupyterHub.load_roles if r["name"] == "admin")
+    assert admin["services"] == ["celerylab-ops"]
+
+
+def test_idle_culler_gets_least_privilege(secrets_dir):
+    c = applied(secrets_dir, CELERYLAB_CULL_TIMEOUT="900", CELERYLAB_CULL_EVERY="60")
+    culler = next(s for s in c.JupyterHub.services if s["name"] == "idle-culler")
+    assert "--timeout=900" in culler["command"] and "--cull-every=60" in culler["command"]
+    role = next(r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler")
+    assert set(role["scopes"]) == {"list:users", "read:users:activity", "read:servers",
+                                   "delete:servers"}
+
+
+def test_cull_every_zero_turns_culling_off(secrets_dir):
+    c = applied(secrets_dir, CELERYLAB_CULL_EVERY="0")
+    assert [s["name"] for s in c.JupyterHub.services] == ["celerylab-ops"]
+
+
+def test_invalid_setting_stops_the_hub_naming_it(secrets_dir):
+    with pytest.raises(SystemExit, match=r"(?s)will not start.*CELERYLAB_LAB_CPU_LIMIT='x'"):
+        applied(secrets_dir, CELERYLAB_LAB_CPU_LIMIT="x")
+
+
+def test_missing_secrets_stop_the_hub_with_the_fix(tmp_path):
+    with pytest.raises(SystemExit, match="run `celerylab setup`"):
+        applied(tmp_path / "nowhere")
+
+
+LTI = {
+    "CELERYLAB_AUTH": "lti13",
+    "CELERYLAB_LTI13_CLIENT_ID": "client-1",
+    "CELERYLAB_LTI13_ISSUER": "https://lms.example.edu",
+    "CELERYLAB_LTI13_AUTHORIZE_URL": "https://lms.example.edu/auth",
+    "CELERYLAB_LTI13_JWKS_URL": "https://lms.example.edu/jwks",
+}
+
+
+def test_lti13_builds_a_working_authenticator(secrets_dir):
+    from ltiauthenticator.lti13.auth import LTI13Authenticator
+
+    c = applied(secrets_dir, **LTI)
+    assert c.JupyterHub.authenticator_class.endswith("LTI13Authenticator")
+    auth = LTI13Authenticator(config=c)
+    assert auth.client_id == {"client-1"}
+    assert auth.issuer == "https://lms.example.edu"
+    assert auth.jwks_endpoint == "https://lms.example.edu/jwks"
+
+
+def test_lti13_without_its_settings_refuses_to_start(secrets_dir):
+    with pytest.raises(SystemExit, match="CELERYLAB_LTI13_ISSUER"):
+        applied(secrets_dir, CELERYLAB_AUTH="lti13", CELERYLAB_LTI13_CLIENT_ID="x")
+
+
+def test_oauth_builds_a_working_authenticator(secrets_dir):
+    from oauthenticator.generic import GenericOAuthenticator
+
+    c = applied(
+        secrets_dir,
+        CELERYLAB_AUTH="oauth",
+        CELERYLAB_OAUTH_CLIENT_ID="hub",
+        CELERYLAB_OAUTH_CLIENT_SECRET="s3cret",
+        CELERYLAB_OAUTH_CALLBACK_URL="https://hub.example.edu/hub/oauth_callback",
+        CELERYLAB_OAUTH_AUTHORIZE_URL="https://idp.example.edu/authorize",
+        CELERYLAB_OAUTH_TOKEN_URL="https://idp.example.edu/token",
+        CELERYLAB_OAUTH_USERDATA_URL="https://idp.example.edu/userinfo",
+        CELERYLAB_OAUTH_USERNAME_CLAIM="preferred_username",
+    )
+    auth = GenericOAuthenticator(config=c)
+    assert auth.client_id == "hub"
+    assert auth.token_url == "https://idp.example.edu/token"
+    assert auth.username_claim == "preferred_username"

@@ -1,0 +1,58 @@
+"""The lab's worker settings: environment defaults, the student's file, and bad values."""
+
+import json
+
+import pytest
+
+from celerylab_lab.settings import WorkerSettings
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch):
+    for var in ("APP", "DIR", "POOL", "CONCURRENCY", "AUTOSCALE"):
+        monkeypatch.delenv(f"CELERYLAB_WORKER_{var}", raising=False)
+    return tmp_path / "worker.json"
+
+
+def test_defaults_run_tasks_module_on_one_prefork_child(config):
+    s = WorkerSettings.load(config)
+    assert (s.app, s.pool, s.concurrency) == ("tasks", "prefork", 1)
+    assert "--concurrency=1" in s.worker_argv() and "--pool=prefork" in s.worker_argv()
+    assert "--task-events" in s.worker_argv()
+
+
+def test_hub_defaults_then_student_file(config, monkeypatch):
+    monkeypatch.setenv("CELERYLAB_WORKER_CONCURRENCY", "2")
+    assert WorkerSettings.load(config).concurrency == 2
+    WorkerSettings(app="calculator.tasks", concurrency=4, workdir="/tmp").save(config)
+    s = WorkerSettings.load(config)
+    assert (s.app, s.concurrency, s.workdir) == ("calculator.tasks", 4, "/tmp")
+
+
+def test_autoscale_replaces_concurrency(config):
+    s = WorkerSettings(autoscale="4,1").validated()
+    assert "--autoscale=4,1" in s.worker_argv()
+    assert not any(a.startswith("--concurrency") for a in s.worker_argv())
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"pool": "gevent"}, "pool must be one of"),
+    ({"concurrency": 0}, "between 1 and 16"),
+    ({"concurrency": "many"}, "whole number"),
+    ({"autoscale": "4"}, "'max,min'"),
+    ({"autoscale": "1,4"}, "min <= max"),
+    ({"autoscale": "4,1", "pool": "threads"}, "only with the prefork pool"),
+    ({"app": " "}, "must name a module"),
+])
+def test_bad_values_are_explained(values, message):
+    with pytest.raises(ValueError, match=message):
+        WorkerSettings(**values).validated()
+
+
+def test_unknown_or_broken_student_file_is_explained(config):
+    config.write_text(json.dumps({"app": "tasks", "colour": "blue"}))
+    with pytest.raises(ValueError, match="unknown settings"):
+        WorkerSettings.load(config)
+    config.write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        WorkerSettings.load(config)
