@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Course checks that are not pytest: the conformance report, and release/ drift and leaks.
+# Usage: .ci/course-checks.sh [PYTHON]   (default: .venv/bin/python). Called from .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py="${1:-.venv/bin/python}"
+
+echo "== course conformance report"
+"$py" -m celerylab_course.conformance
+
+echo "== course source/ and release/ drift, solution and answer leaks"
+"$py" -m celerylab_course.cli check

@@ -1,0 +1,73 @@
+"""`celerylab-course`: the course tooling's commands.
+
+celerylab-course conformance [-q]      the spec's rules, as a report (exit 1 on violations)
+celerylab-course build                 regenerate source/ and release/
+celerylab-course check                 fail when source/ or release/ drift or leak answers
+celerylab-course progress GRADEBOOK_URL STUDENT   success criteria met, from the gradebook
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from celerylab_course.curriculum import Curriculum, CurriculumError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="celerylab-course",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--course", type=Path, help="the course/ folder (default: this repository's)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("conformance", help="check the curriculum against the spec's rules")
+    p.add_argument("-q", "--quiet", action="store_true")
+    sub.add_parser("build", help="regenerate source/ and release/")
+    sub.add_parser("check", help="fail on drift between course/, source/ and release/, or on leaks")
+    p = sub.add_parser("progress", help="which success criteria a student meets")
+    p.add_argument("db_url", help="nbgrader gradebook URL, e.g. sqlite:////srv/course/gradebook.db")
+    p.add_argument("student")
+    args = parser.parse_args(argv)
+
+    if args.command == "conformance":
+        from celerylab_course import conformance
+
+        return conformance.main(
+            ["-q"] * args.quiet + (["--course", str(args.course)] if args.course else [])
+        )
+    try:
+        curriculum = Curriculum.load(args.course)
+    except CurriculumError as e:
+        print(f"celerylab-course: {e}", file=sys.stderr)
+        return 2
+    repo = curriculum.root.parent
+    if args.command == "build":
+        from celerylab_course import build
+
+        names = build.build(curriculum, repo)
+        print(f"built {len(names)} assignments into {repo / 'source'} and {repo / 'release'}")
+        return 0
+    if args.command == "check":
+        from celerylab_course import build
+
+        problems = build.check(curriculum, repo)
+        for p in problems:
+            print(p)
+        print(f"release check: {len(problems)} problem(s)")
+        return 1 if problems else 0
+    if args.command == "progress":
+        from celerylab_course import criteria
+
+        report = criteria.evaluate(curriculum, args.db_url, args.student)
+        print(criteria.format_report(report))
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

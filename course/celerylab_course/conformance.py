@@ -1,0 +1,447 @@
+"""The conformance checker: holds the curriculum to the spec's rules and prints a report.
+
+    python -m celerylab_course.conformance [--course DIR] [--repo DIR]
+
+Exits 1 when any rule is violated, 2 when the curriculum cannot be loaded. Each rule is a small
+function below, listed in RULES; docs/course/conformance.md explains how each one reads the spec.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import math
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from celerylab_course.curriculum import ZERO, Curriculum, CurriculumError, Hours, total
+
+OK, FAIL, NOTE = "ok", "FAIL", "note"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # ok | FAIL | note
+    rule: str  # short rule id, e.g. "question-mix"
+    subject: str  # module code or path id
+    message: str
+
+
+@dataclass
+class Context:
+    curriculum: Curriculum
+    repo: Path
+
+
+def _ok(cond: bool, rule: str, subject: str, message: str) -> Finding:
+    return Finding(OK if cond else FAIL, rule, subject, message)
+
+
+def mix_bounds(shares: dict[str, float], n: int) -> dict[str, tuple[int, int]]:
+    """Allowed counts per kind for n items: the share's exact value rounded down or up."""
+    eps = 1e-9
+    return {k: (math.floor(s * n + eps), math.ceil(s * n - eps)) for k, s in shares.items()}
+
+
+def check_mix(counts: Counter, shares: dict[str, float], n: int) -> list[str]:
+    problems = []
+    bounds = mix_bounds(shares, n)
+    for kind, (lo, hi) in bounds.items():
+        if not lo <= counts.get(kind, 0) <= hi:
+            want = str(lo) if lo == hi else f"{lo}-{hi}"
+            problems.append(f"{kind} {counts.get(kind, 0)} (want {want})")
+    for kind in set(counts) - set(bounds):
+        problems.append(f"{kind} {counts[kind]} (not in the mix)")
+    return problems
+
+
+def _fmt_counts(counts: Counter) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+# ---------------------------------------------------------------- structure
+
+
+def rule_structure(ctx: Context) -> Iterator[Finding]:
+    c = ctx.curriculum
+    listed = {}
+    for p in c.paths.values():
+        for code in p.modules:
+            listed[code] = p.id
+            if code not in c.modules:
+                yield Finding(FAIL, "structure", p.id, f"lists {code}, which has no module file")
+    for m in c.modules.values():
+        if m.path not in c.paths:
+            yield Finding(FAIL, "structure", m.code, f"path {m.path!r} is not in paths.yaml")
+        elif listed.get(m.code) != m.path:
+            yield Finding(FAIL, "structure", m.code, f"is not listed in path {m.path!r}")
+        for pre in m.prerequisites:
+            if pre not in c.modules:
+                yield Finding(FAIL, "structure", m.code, f"prerequisite {pre} is not a module")
+        titles = {a.title for a in m.activities}
+        for p in m.practicals:
+            if p.activity not in titles:
+                yield Finding(
+                    FAIL,
+                    "structure",
+                    m.code,
+                    f"practical {p.title!r} assesses unknown activity {p.activity!r}",
+                )
+    yield Finding(
+        OK,
+        "structure",
+        "curriculum",
+        f"{len(c.modules)} modules in {len(c.paths)} paths and tracks; cross-references resolve",
+    )
+
+
+# ---------------------------------------------------------------- per module
+
+
+def rule_stated(ctx: Context) -> Iterator[Finding]:
+    """Numbers the spec states for its own modules are kept verbatim."""
+    for code, stated in ctx.curriculum.rules.stated.items():
+        m = ctx.curriculum.modules.get(code)
+        if m is None:
+            yield Finding(
+                FAIL, "stated", code, "the spec specifies this module but there is no module file"
+            )
+            continue
+        want_d = Hours.of(stated["duration"])
+        yield _ok(m.duration == want_d, "stated", code, f"duration {m.duration} (spec: {want_d})")
+        q = stated["quiz"]
+        yield _ok(
+            (m.quiz.questions, m.quiz.minutes) == (q["questions"], q["minutes"]),
+            "stated",
+            code,
+            f"quiz {m.quiz.questions} questions / {m.quiz.minutes} min "
+            f"(spec: {q['questions']} / {q['minutes']})",
+        )
+        if "practical_hours" in stated:
+            got = m.practicals[0].hours
+            want = Hours.of(stated["practical_hours"])
+            yield _ok(got == want, "stated", code, f"practical exercise {got} (spec: {want})")
+
+
+def rule_hours(ctx: Context) -> Iterator[Finding]:
+    """Topic hours add up to the module's duration; activities fit inside the topic time."""
+    for m in ctx.curriculum.modules.values():
+        topics = total(m.topics)
+        yield _ok(
+            topics.within(m.duration),
+            "topic-hours",
+            m.code,
+            f"topics {topics} within duration {m.duration}",
+        )
+        acts = total(m.activities)
+        yield _ok(
+            acts.hi <= topics.lo,
+            "activity-hours",
+            m.code,
+            f"activities {acts} fit in topic time {topics}",
+        )
+
+
+def rule_quiz_minutes(ctx: Context) -> Iterator[Finding]:
+    c = ctx.curriculum
+    for m in c.modules.values():
+        rng = c.rules.quiz_minutes.get(c.level_of(m))
+        if rng is None:
+            if m.code not in c.rules.stated:
+                yield Finding(
+                    NOTE, "quiz-minutes", m.code, f"{m.quiz.minutes} min (no range for this level)"
+                )
+            continue
+        yield _ok(
+            rng.lo <= m.quiz.minutes <= rng.hi,
+            "quiz-minutes",
+            m.code,
+            f"quiz {m.quiz.minutes} min within {rng.lo:g}-{rng.hi:g} min",
+        )
+
+
+def rule_practical_hours(ctx: Context) -> Iterator[Finding]:
+    """Designed modules keep the spec's 2-4 hours per practical exercise (spec modules: theirs)."""
+    rng = ctx.curriculum.rules.practical_exercise_hours
+    for m in ctx.curriculum.modules.values():
+        if m.origin != "designed":
+            continue
+        hours = total(m.practicals)
+        yield _ok(
+            hours.within(rng),
+            "practical-hours",
+            m.code,
+            f"practical exercises {hours} within {rng}",
+        )
+
+
+def rule_bank(ctx: Context) -> Iterator[Finding]:
+    """A ready module's bank has the quiz's question count, type mix and difficulty mix."""
+    c = ctx.curriculum
+    for m in c.modules.values():
+        bank = c.banks.get(m.code)
+        if bank is None:
+            if m.status == "ready":
+                yield Finding(FAIL, "bank", m.code, "is ready but has no question bank")
+            else:
+                yield Finding(NOTE, "bank", m.code, "specified only: no question bank yet")
+            continue
+        qs = bank.questions
+        ids = Counter(q.id for q in qs)
+        dupes = [i for i, n in ids.items() if n > 1]
+        yield _ok(
+            not dupes,
+            "bank",
+            m.code,
+            "question ids are unique" + (f" (twice: {dupes})" if dupes else ""),
+        )
+        yield _ok(
+            len(qs) == m.quiz.questions,
+            "bank-count",
+            m.code,
+            f"{len(qs)} questions (quiz: {m.quiz.questions})",
+        )
+        types = Counter(q.type for q in qs)
+        shares = m.quiz.type_shares(c.rules.question_types)
+        problems = check_mix(types, shares, m.quiz.questions)
+        how = (
+            f" ({', '.join(f'{k} in place of {v}' for v, k in m.quiz.substitutes.items())})"
+            if m.quiz.substitutes
+            else ""
+        )
+        yield _ok(
+            not problems,
+            "question-mix",
+            m.code,
+            f"question types {_fmt_counts(types)}{how}"
+            + (f": {'; '.join(problems)}" if problems else ""),
+        )
+        level = c.level_of(m)
+        diff = Counter(q.difficulty for q in qs)
+        problems = check_mix(diff, c.rules.difficulty[level], m.quiz.questions)
+        yield _ok(
+            not problems,
+            "difficulty-mix",
+            m.code,
+            f"{level} difficulty {_fmt_counts(diff)}"
+            + (f": {'; '.join(problems)}" if problems else ""),
+        )
+        topics = len(m.topics)
+        bad = [q.id for q in qs if q.topic is not None and not 1 <= q.topic <= topics]
+        yield _ok(
+            not bad,
+            "bank",
+            m.code,
+            "questions point at existing topics" + (f" (not: {bad})" if bad else ""),
+        )
+        bad = [
+            q.id
+            for q in qs
+            if q.type == "fill_blank" and q.match == "code" and not _all_parse(q.answers)
+        ]
+        yield _ok(
+            not bad,
+            "bank",
+            m.code,
+            "code answers of fill-in-the-blank questions parse" + (f" (not: {bad})" if bad else ""),
+        )
+
+
+def _all_parse(answers) -> bool:
+    try:
+        for a in answers:
+            ast.parse(str(a))
+    except SyntaxError:
+        return False
+    return True
+
+
+def rule_ready(ctx: Context) -> Iterator[Finding]:
+    """A ready module has its assignments, a checkable success criterion each, and its example."""
+    c = ctx.curriculum
+    for m in c.modules.values():
+        if m.status != "ready":
+            continue
+        missing = [a for a in m.assignments if not (ctx.repo / "source" / a).is_dir()]
+        yield _ok(
+            not missing and m.quiz.assignment is not None and m.lessons,
+            "assignments",
+            m.code,
+            f"lessons, labs and quiz in source/: {', '.join(m.assignments)}"
+            + (f" (missing: {', '.join(missing)})" if missing else ""),
+        )
+        unchecked = [cr.text for cr in m.success_criteria if cr.assignment is None]
+        yield _ok(
+            not unchecked and bool(m.success_criteria),
+            "criteria",
+            m.code,
+            f"{len(m.success_criteria)} success criteria, each checkable in the gradebook"
+            + (f" (no check: {unchecked})" if unchecked else ""),
+        )
+        foreign = [
+            cr.assignment
+            for cr in m.success_criteria
+            if cr.assignment and cr.assignment not in m.assignments
+        ]
+        if foreign:
+            yield Finding(
+                FAIL, "criteria", m.code, f"criteria name assignments of other modules: {foreign}"
+            )
+        cells = _grade_cells(ctx.repo / "source")
+        for cr in m.success_criteria:
+            unknown = [cell for cell in cr.cells if cell not in cells.get(cr.assignment, set())]
+            if cr.assignment in cells and unknown:
+                yield Finding(
+                    FAIL, "criteria", m.code, f"{cr.assignment} has no grade cells {unknown}"
+                )
+        example = c.root / "examples" / f"{m.example}.py" if m.example else None
+        has_usage = (
+            example is not None
+            and example.exists()
+            and "Usage" in (ast.get_docstring(ast.parse(example.read_text())) or "")
+        )
+        yield _ok(
+            has_usage,
+            "example",
+            m.code,
+            f"example course/examples/{m.example}.py with a Usage docstring",
+        )
+
+
+_CELLS: dict[Path, dict[str, set[str]]] = {}
+
+
+def _grade_cells(source: Path) -> dict[str, set[str]]:
+    if source not in _CELLS:
+        found: dict[str, set[str]] = {}
+        for nb in source.glob("*/*.ipynb"):
+            ids = found.setdefault(nb.parent.name, set())
+            for cell in json.loads(nb.read_text()).get("cells", []):
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                if meta.get("grade") or meta.get("task"):
+                    ids.add(meta.get("grade_id"))
+        _CELLS[source] = found
+    return _CELLS[source]
+
+
+# ---------------------------------------------------------------- per path
+
+
+def rule_path_hours(ctx: Context) -> Iterator[Finding]:
+    c = ctx.curriculum
+    for p in c.paths.values():
+        mods = [c.modules[code] for code in p.modules if code in c.modules]
+        duration = sum((m.duration for m in mods), ZERO)
+        if not p.complete:
+            yield Finding(
+                NOTE,
+                "path-total",
+                p.id,
+                f"{len(mods)} module(s) so far, {duration} of {p.hours}; {p.planned}",
+            )
+            continue
+        yield _ok(
+            duration.within(p.hours),
+            "path-total",
+            p.id,
+            f"module durations add up to {duration}, within {p.hours}",
+        )
+        topics = sum((total(m.topics) for m in mods), ZERO)
+        yield _ok(
+            topics.within(p.hours),
+            "path-total",
+            p.id,
+            f"topic hours add up to {topics}, within {p.hours}",
+        )
+
+
+def rule_practical_mix(ctx: Context) -> Iterator[Finding]:
+    c = ctx.curriculum
+    mix, tol = c.rules.practical_mix, c.rules.practical_mix_tolerance
+    for p in c.paths.values():
+        if not p.complete:
+            continue
+        hours: Counter = Counter()
+        for code in p.modules:
+            for a in c.modules[code].activities:
+                hours[a.kind] += (a.hours.lo + a.hours.hi) / 2
+        whole = sum(hours.values())
+        parts, problems = [], []
+        for kind, share in mix.items():
+            got = hours[kind] / whole if whole else 0
+            parts.append(f"{kind} {got:.0%}")
+            if abs(got - share) > tol + 1e-9:
+                problems.append(f"{kind} {got:.1%} (want {share:.0%} ± {tol:.1%})")
+        yield _ok(
+            not problems,
+            "practical-mix",
+            p.id,
+            f"practical work {whole:g} h: {', '.join(parts)}"
+            + (f": {'; '.join(problems)}" if problems else ""),
+        )
+
+
+RULES: list[Callable[[Context], Iterator[Finding]]] = [
+    rule_structure,
+    rule_stated,
+    rule_hours,
+    rule_quiz_minutes,
+    rule_practical_hours,
+    rule_bank,
+    rule_ready,
+    rule_path_hours,
+    rule_practical_mix,
+]
+
+
+def run(course: Path | None = None, repo: Path | None = None) -> list[Finding]:
+    curriculum = Curriculum.load(course)
+    ctx = Context(curriculum, repo or curriculum.root.parent)
+    _CELLS.clear()
+    return [f for rule in RULES for f in rule(ctx)]
+
+
+def report(findings: list[Finding], verbose: bool = True) -> str:
+    lines = ["celerylab course conformance report", ""]
+    width = max((len(f.subject) for f in findings), default=10)
+    for f in findings:
+        if verbose or f.level != OK:
+            lines.append(f"{f.level:<4}  {f.subject:<{width}}  {f.rule:<15} {f.message}")
+    fails = sum(f.level == FAIL for f in findings)
+    oks = sum(f.level == OK for f in findings)
+    notes = sum(f.level == NOTE for f in findings)
+    lines += ["", f"{oks} passed, {fails} failed, {notes} notes"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="celerylab-course conformance",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--course", type=Path, help="the course/ folder (default: this repository's)"
+    )
+    parser.add_argument(
+        "--repo", type=Path, help="folder holding source/ (default: the course folder's parent)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only violations and notes"
+    )
+    args = parser.parse_args(argv)
+    try:
+        findings = run(args.course, args.repo)
+    except CurriculumError as e:
+        print(f"conformance: {e}", file=sys.stderr)
+        return 2
+    print(report(findings, verbose=not args.quiet))
+    return 1 if any(f.level == FAIL for f in findings) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

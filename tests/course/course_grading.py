@@ -1,0 +1,92 @@
+"""Autograde an assignment the way the course does: nbgrader's own generate_assignment and
+autograde, on a throwaway course directory and gradebook (never the repository's)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from celerylab_course.build import nbgrader_api
+
+REPO = Path(__file__).resolve().parents[2]
+#: Where "the student's lab services" are while grading: nowhere, as in the sandbox.
+SANDBOX_ENV = {
+    "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
+    "CELERY_RESULT_BACKEND": "redis://127.0.0.1:9/1",
+}
+
+
+@dataclass
+class Result:
+    score: float
+    max_score: float
+    auto_max: float
+    grades: dict[str, tuple[float, float]]  # grade id -> (score, max)
+    pending: list[str]  # manually graded cells waiting for an instructor
+    feedback: str  # autograded notebooks' text, for assertion messages
+
+    @property
+    def auto_score(self) -> float:
+        return sum(s for gid, (s, _) in self.grades.items() if gid not in self.pending)
+
+
+def autograde(
+    assignment: str, submission_from: str | Path, tmp_path: Path, student: str = "student1"
+) -> Result:
+    """Generate `assignment` from the repository's source/, submit the notebooks in
+    `submission_from` ("source", "release" or a folder) as `student`, autograde, and read the
+    gradebook."""
+    from nbgrader.api import Gradebook
+
+    root = tmp_path / "course"
+    shutil.copytree(REPO / "source" / assignment, root / "source" / assignment)
+    api = nbgrader_api(root)
+    generated = api.generate_assignment(assignment, force=True)
+    assert generated["success"], generated["log"]
+    src = Path(submission_from)
+    if str(submission_from) in ("source", "release"):
+        src = REPO / str(submission_from) / assignment
+    dest = root / "submitted" / student / assignment
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    saved = {k: os.environ.get(k) for k in SANDBOX_ENV}
+    os.environ.update(SANDBOX_ENV)
+    try:
+        graded = api.autograde(assignment, student, force=True, create=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert graded["success"], graded["log"]
+    feedback = "\n".join(
+        _notebook_text(p)
+        for p in sorted((root / "autograded" / student / assignment).glob("*.ipynb"))
+    )
+    with Gradebook(api.coursedir.db_url) as gb:
+        sub = gb.find_submission(assignment, student)
+        grades, pending, auto_max = {}, [], 0.0
+        for nb in sub.notebooks:
+            for g in nb.grades:
+                grades[g.name] = (g.score or 0.0, g.max_score)
+                if g.needs_manual_grade:
+                    pending.append(g.name)
+                if g.auto_score is not None or g.cell.cell_type == "code":
+                    auto_max += g.max_score
+        return Result(sub.score, sub.max_score, auto_max, grades, pending, feedback)
+
+
+def _notebook_text(path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                out.append(f"[{cell.get('id')}] {o['ename']}: {o['evalue']}")
+            elif o.get("output_type") == "stream" and o.get("name") == "stdout":
+                out.append(f"[{cell.get('id')}] {o['text'][:500]}")
+    return f"--- {path.name}\n" + "\n".join(out)

@@ -1,0 +1,89 @@
+"""Execute notebooks the way a student would in a fresh lab: their own Redis, the
+`celerylab-worker` command (the test stand-in in shim/), cwd = the assignment folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from celerylab_course.labkit import RedisServer
+from nbclient import NotebookClient
+
+SHIM = Path(__file__).parent / "shim"
+
+
+class LabSession:
+    """A student's lab services: Redis and (via the shim) the supervised worker."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.redis = RedisServer().start()
+        self.state = tmp / "shim-state"
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            "CELERY_BROKER_URL": self.redis.url(0),
+            "CELERY_RESULT_BACKEND": self.redis.url(1),
+            "CELERYLAB_SHIM_DIR": str(self.state),
+            "CELERYLAB_SHIM_PYTHON": sys.executable,
+            "PATH": os.pathsep.join(
+                [str(SHIM), str(Path(sys.executable).parent), os.environ["PATH"]]
+            ),
+        }
+
+    def close(self) -> None:
+        subprocess.run(
+            [str(SHIM / "celerylab-worker"), "stop"], env={**os.environ, **self.env}, check=False
+        )
+        self.redis.stop()
+
+    def execute(
+        self, assignment_dir: Path, notebook: str, timeout: int = 60
+    ) -> nbformat.NotebookNode:
+        work = self.tmp / assignment_dir.name
+        if not work.exists():
+            shutil.copytree(assignment_dir, work, ignore=shutil.ignore_patterns("__pycache__"))
+        nb = nbformat.read(work / notebook, as_version=4)
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        try:
+            NotebookClient(
+                nb,
+                timeout=timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(work)}},
+            ).execute()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        return nb
+
+
+def errors(nb: nbformat.NotebookNode) -> list[str]:
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append(f"[{cell.get('id')}] {out['ename']}: {out['evalue']}")
+            elif (
+                out.get("output_type") == "stream"
+                and out.get("name") == "stderr"
+                and "Traceback" in out["text"]
+            ):
+                found.append(f"[{cell.get('id')}] stderr: {out['text'][-800:]}")
+    return found
+
+
+def outputs(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(
+        o.get("text", "")
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream"
+    )
