@@ -293,6 +293,86 @@ class Worker:
         self.close()
 
 
+class Flower:
+    """`celery flower` on 127.0.0.1 and a free port, ready when /healthcheck answers OK."""
+
+    def __init__(
+        self,
+        app: str,
+        broker_url: str,
+        backend_url: str,
+        workdir: str | Path = ".",
+        deadline: float = DEFAULT_DEADLINE,
+    ):
+        self.app, self.broker_url, self.backend_url = app, broker_url, backend_url
+        self.workdir, self.deadline = Path(workdir).resolve(), deadline
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Flower:
+        import urllib.request
+
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "CELERY_BROKER_URL": self.broker_url,
+            "CELERY_RESULT_BACKEND": self.backend_url,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(self.workdir), os.environ.get("PYTHONPATH")])
+            ),
+        }
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                self.app,
+                "flower",
+                "--address=127.0.0.1",
+                f"--port={self.port}",
+            ],
+            cwd=self.workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+
+        def healthy():
+            if self.proc.poll() is not None:
+                raise ServiceError(f"flower exited with code {self.proc.returncode}")
+            with urllib.request.urlopen(f"{self.url}/healthcheck", timeout=1) as response:  # noqa: S310
+                return response.status == 200
+
+        try:
+            wait_for(healthy, self.deadline, interval=0.2, what="flower")
+        except ServiceError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> Flower:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 _ENV_KEYS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
 
 

@@ -26,6 +26,7 @@ class Result:
     grades: dict[str, tuple[float, float]]  # grade id -> (score, max)
     pending: list[str]  # manually graded cells waiting for an instructor
     feedback: str  # autograded notebooks' text, for assertion messages
+    db_url: str = ""
 
     @property
     def auto_score(self) -> float:
@@ -75,7 +76,9 @@ def autograde(
                     pending.append(g.name)
                 if g.auto_score is not None or g.cell.cell_type == "code":
                     auto_max += g.max_score
-        return Result(sub.score, sub.max_score, auto_max, grades, pending, feedback)
+        return Result(
+            sub.score, sub.max_score, auto_max, grades, pending, feedback, api.coursedir.db_url
+        )
 
 
 def _notebook_text(path: Path) -> str:

@@ -10,18 +10,20 @@ import sys
 from pathlib import Path
 
 import nbformat
-from celerylab_course.labkit import RedisServer
+from celerylab_course.labkit import Flower, RedisServer
 from nbclient import NotebookClient
 
 SHIM = Path(__file__).parent / "shim"
 
 
 class LabSession:
-    """A student's lab services: Redis and (via the shim) the supervised worker."""
+    """A student's lab services: Redis, the supervised worker (via the shim, running the starter
+    module as a fresh lab does) and Flower."""
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
         self.redis = RedisServer().start()
+        self.flower = Flower("tasks", self.redis.url(0), self.redis.url(1), SHIM / "home").start()
         self.state = tmp / "shim-state"
         self.state.mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -29,15 +31,24 @@ class LabSession:
             "CELERY_RESULT_BACKEND": self.redis.url(1),
             "CELERYLAB_SHIM_DIR": str(self.state),
             "CELERYLAB_SHIM_PYTHON": sys.executable,
+            "CELERYLAB_FLOWER_URL": self.flower.url,
             "PATH": os.pathsep.join(
                 [str(SHIM), str(Path(sys.executable).parent), os.environ["PATH"]]
             ),
         }
+        self.shim("use", "tasks", "--workdir", str(SHIM / "home"))
+
+    def shim(self, *args: str) -> None:
+        subprocess.run(
+            [str(SHIM / "celerylab-worker"), *args],
+            env={**os.environ, **self.env},
+            check=True,
+            capture_output=True,
+        )
 
     def close(self) -> None:
-        subprocess.run(
-            [str(SHIM / "celerylab-worker"), "stop"], env={**os.environ, **self.env}, check=False
-        )
+        self.shim("stop")
+        self.flower.stop()
         self.redis.stop()
 
     def execute(

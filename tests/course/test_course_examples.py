@@ -33,3 +33,19 @@ def test_f02_calculator(lab, capsys):
     assert "FAILURE: ZeroDivisionError" in capsys.readouterr().out
     with pytest.raises(TypeError):
         calc.add.delay(True, 1).get(timeout=10)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("lab", ["f01_healthcheck"], indirect=True)
+def test_f01_healthcheck(lab, capsys):
+    hc = lab.module
+    flower = labkit.Flower("f01_healthcheck", lab.broker_url, lab.backend_url, EXAMPLES).start()
+    try:
+        assert hc.main(["--broker", lab.broker_url, "--flower", flower.url]) == 0
+    finally:
+        flower.stop()
+    out = capsys.readouterr().out
+    assert "ok   redis" in out and "ok   worker" in out and "ok   flower" in out
+    closed = f"redis://127.0.0.1:{labkit.free_port()}/0"
+    assert hc.main(["--broker", closed]) == 1
+    assert "FAIL redis" in capsys.readouterr().out

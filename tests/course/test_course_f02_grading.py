@@ -11,20 +11,6 @@ from course_grading import REPO, autograde
 pytestmark = pytest.mark.redis
 
 
-def test_source_autogrades_to_full_marks(tmp_path):
-    result = autograde("f02-calculator-lab", "source", tmp_path)
-    assert result.pending == ["monitoring-notes"]
-    auto = {k: v for k, v in result.grades.items() if k not in result.pending}
-    assert all(score == top for score, top in auto.values()), (auto, result.feedback)
-    assert result.auto_score == 15 - 2
-
-
-def test_release_earns_nothing(tmp_path):
-    result = autograde("f02-calculator-lab", "release", tmp_path)
-    assert result.score == 0, result.feedback
-    assert result.score < 0.8 * result.max_score
-
-
 def test_floor_division_and_bool_mistakes_lose_only_their_points(tmp_path):
     """A common wrong answer: // for division and no bool check. It must lose the points for
     those behaviours and keep the rest, with teaching messages."""
@@ -46,3 +32,22 @@ def test_floor_division_and_bool_mistakes_lose_only_their_points(tmp_path):
     assert result.grades["test-registered-tasks"] == (1, 1)
     assert result.grades["test-pep8"] == (1, 1)
     assert 0 < result.auto_score < 13
+
+
+def test_success_criteria_read_from_the_gradebook(tmp_path):
+    """The spec's success criteria are data the gradebook can check: after the solution is
+    autograded, the behaviour criteria are met, the Flower write-up waits for an instructor,
+    and the quiz is not submitted yet."""
+    from celerylab_course import criteria
+    from celerylab_course.curriculum import Curriculum
+
+    result = autograde("f02-calculator-lab", "source", tmp_path)
+    outcomes = criteria.evaluate(Curriculum.load(), result.db_url, "student1", ["F02-FIRST-APP"])
+    status = {o.text: o.status for o in outcomes}
+    assert status == {
+        "Build working calculator application with all operations": criteria.MET,
+        "Demonstrate proper use of task decorators": criteria.MET,
+        "Successfully monitor task execution with Flower": criteria.PENDING,
+        "Handle errors gracefully in task implementations": criteria.MET,
+    }
+    assert "3 of 4 success criteria met" in criteria.format_report(outcomes)
