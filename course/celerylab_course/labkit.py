@@ -52,6 +52,8 @@ def wait_for(
             value = predicate()
             if value:
                 return value
+        except ServiceError:
+            raise  # the predicate knows it will never succeed (e.g. the process exited)
         except Exception as e:
             last_error = e
         if time.monotonic() >= deadline:
@@ -261,8 +263,8 @@ class Worker:
                 wait_for(answered, self.deadline, interval=0.2, what=f"a worker for {self.app!r}")
             except ServiceError as e:
                 self.stop()
-                if "exited with code" in str(e.__context__ or e):
-                    raise ServiceError(str(e.__context__ or e)) from None
+                if "exited with code" in str(e):
+                    raise
                 raise ServiceError(f"{e}\n--- worker log ---\n{self.log()}") from None
         finally:
             probe.close()

@@ -20,6 +20,9 @@ import urllib.request
 import redis
 from celery import Celery
 
+# Bound to CELERY_BROKER_URL; also lets `celery -A f01_healthcheck worker` start a worker to check.
+app = Celery("healthcheck")
+
 
 def check_redis(url, timeout=2.0):
     try:
@@ -53,7 +56,7 @@ def main(argv=None):
     )
     parser.add_argument("--flower", help="Flower base URL (skipped when absent)")
     args = parser.parse_args(argv)
-    checks = {"redis": check_redis(args.broker), "worker": check_worker(Celery("healthcheck"))}
+    checks = {"redis": check_redis(args.broker), "worker": check_worker(app)}
     if args.flower:
         checks["flower"] = check_flower(args.flower)
     for name, (ok, detail) in checks.items():
