@@ -49,3 +49,15 @@ def test_f01_healthcheck(lab, capsys):
     closed = f"redis://127.0.0.1:{labkit.free_port()}/0"
     assert hc.main(["--broker", closed]) == 1
     assert "FAIL redis" in capsys.readouterr().out
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("lab", ["f03_robust_tasks"], indirect=True)
+def test_f03_robust_tasks(lab, capsys):
+    ex = lab.module
+    assert ex.main(['{"id": "A-1", "items": [{"qty": 3, "price": "0.10"}]}']) == 0
+    assert capsys.readouterr().out.strip() == '{"id": "A-1", "total": "0.30"}'
+    assert ex.main(['{"id": "A-2", "items": [{"qty": 0, "price": "1"}]}']) == 1
+    assert "FAILURE: ValueError" in capsys.readouterr().out
+    sent = ex.notify.delay("ada@example.com", fail_times=1).get(timeout=20)
+    assert sent == {"sent_to": "ada@example.com", "attempts": 2}

@@ -1,0 +1,1 @@
+"""The F03 lab's package: your tasks go in orders/tasks.py."""
