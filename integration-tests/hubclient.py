@@ -7,12 +7,15 @@ Used by the integration tests and the benchmarks.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 
 import requests
 import websocket
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class KernelError(RuntimeError):
@@ -175,7 +178,7 @@ class Lab:
                 if kind == "stream":
                     out.append(content["text"])
                 elif kind == "error":
-                    error = "\n".join(content["traceback"])
+                    error = ANSI.sub("", "\n".join(content["traceback"]))
                 elif kind == "status" and content["execution_state"] == "idle":
                     break
             else:

@@ -113,3 +113,10 @@ def test_a_broken_tasks_module_leaves_a_worker_that_explains(students):
     assert "pong" in lab.run("from celery import Celery; print(Celery().control.ping(timeout=5))")
     lab.write_file("tasks.py", TASKS)
     lab.run(RESTART)
+
+
+def test_worker_status_api_reports_the_running_app(students):
+    r = students["alice"].get("api/celerylab/worker")
+    assert r.status_code == 200, r.text[:300]
+    status = r.json()
+    assert status["ready"] is True and status["app"] == "tasks" and status["import_error"] is None

@@ -52,6 +52,18 @@ def _redis_bytes(value: str) -> str:
     return value.strip().lower()
 
 
+def _autoscale(value: str) -> str:
+    if value.strip().lower() == "none":
+        return ""
+    parts = value.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError("must be 'max,min' such as 4,0, or none")
+    high, low = (int(p) for p in parts)
+    if not 0 <= low <= high <= 16 or high == 0:
+        raise ValueError("needs 0 <= min <= max <= 16 and max >= 1")
+    return f"{high},{low}"
+
+
 def _choice(*choices: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value.strip().lower() not in choices:
@@ -195,6 +207,13 @@ SETTINGS: tuple[Setting, ...] = (
         "worker_concurrency",
         _int_between(1, 16),
         "default worker concurrency in labs",
+    ),
+    Setting(
+        "CELERYLAB_WORKER_AUTOSCALE",
+        "CeleryLabSpawner",
+        "worker_autoscale",
+        _autoscale,
+        "default prefork autoscaling 'max,min' in labs ('none': a fixed pool)",
     ),
     Setting(
         "CELERYLAB_REDIS_MAXMEMORY",

@@ -8,7 +8,7 @@ can do nothing else as root.
 
 import asyncio
 import secrets
-import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import docker.errors
 from dockerspawner import DockerSpawner
@@ -58,13 +58,19 @@ class CeleryLabSpawner(DockerSpawner):
         config=True,
         help="Default Celery pool of the student's worker (prefork, threads or solo).",
     )
+    worker_autoscale = Unicode(
+        "4,0",
+        config=True,
+        help="""Default prefork autoscaling of the student's worker: "max,min", or ''.
+
+        With min 0 an idle worker has no child process (a smaller idle lab); the first task
+        forks one in ~0.15 s, load grows it to max, and a minute without tasks shrinks it back.
+        Prefork semantics (time limits, process isolation) stay what the course teaches.""",
+    )
     worker_concurrency = Integer(
         1,
         config=True,
-        help="""Default concurrency of the student's worker.
-
-        One prefork child keeps an idle lab small; students raise it with
-        `celerylab-worker use tasks --concurrency N` when a lesson needs parallelism.""",
+        help="Default concurrency of the student's worker when worker_autoscale is ''.",
     )
     redis_maxmemory = Unicode(
         "64mb",
@@ -88,6 +94,24 @@ class CeleryLabSpawner(DockerSpawner):
     @default("home_volume")
     def _default_home_volume(self):
         return f"{self.instance}-home-{{username}}"
+
+    docker_threads = Integer(
+        8,
+        config=True,
+        help="""Docker API calls that may run at once for all spawns together.
+
+        DockerSpawner uses one; at the start of a class, forty labs starting together would
+        queue behind each other's container creation.""",
+    )
+
+    _lab_executor = None
+
+    @property
+    def executor(self):
+        cls = type(self)
+        if cls._lab_executor is None:
+            cls._lab_executor = ThreadPoolExecutor(self.docker_threads)
+        return cls._lab_executor
 
     @default("image")
     def _default_image(self):
@@ -169,6 +193,7 @@ class CeleryLabSpawner(DockerSpawner):
             CELERY_RESULT_BACKEND=f"{redis}/1",
             CELERYLAB_WORKER_POOL=self.worker_pool,
             CELERYLAB_WORKER_CONCURRENCY=str(self.worker_concurrency),
+            CELERYLAB_WORKER_AUTOSCALE=self.worker_autoscale,
             JUPYTERHUB_ACTIVITY_INTERVAL=str(self.activity_interval),
         )
         return env
@@ -191,28 +216,30 @@ class CeleryLabSpawner(DockerSpawner):
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.http_timeout
+        next_check = loop.time() + 1
         while loop.time() < deadline:
             try:
-                await loop.run_in_executor(None, _connect, ip, port)
+                _, writer = await asyncio.wait_for(asyncio.open_connection(ip, port), 0.5)
+                writer.close()
                 return
-            except OSError:
+            except (OSError, TimeoutError):
                 pass
-            try:
-                info = await self.docker("inspect_container", self.container_id)
-            except docker.errors.NotFound:
-                raise LabStartError("Your lab's container disappeared while starting.") from None
-            state = info["State"]
-            if not state["Running"]:
-                logs = await self.docker("logs", self.container_id, tail=15)
-                tail = logs.decode(errors="replace").strip()
-                raise LabStartError(
-                    f"Your lab stopped while starting (exit code {state['ExitCode']}). "
-                    f"Last lines of its log:\n{tail}"
-                )
+            if loop.time() >= next_check:  # the Docker API is shared by all spawns: ask rarely
+                await self._fail_if_exited()
+                next_check = loop.time() + 1
             await asyncio.sleep(0.1)
         # Still running but silent: let JupyterHub's own wait report the timeout.
 
-
-def _connect(ip: str, port: int) -> None:
-    with socket.create_connection((ip, port), timeout=0.5):
-        pass
+    async def _fail_if_exited(self) -> None:
+        try:
+            info = await self.docker("inspect_container", self.container_id)
+        except docker.errors.NotFound:
+            raise LabStartError("Your lab's container disappeared while starting.") from None
+        state = info["State"]
+        if not state["Running"]:
+            logs = await self.docker("logs", self.container_id, tail=15)
+            tail = logs.decode(errors="replace").strip()
+            raise LabStartError(
+                f"Your lab stopped while starting (exit code {state['ExitCode']}). "
+                f"Last lines of its log:\n{tail}"
+            )

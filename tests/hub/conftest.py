@@ -1,13 +1,12 @@
 """Unit-test helpers: real JupyterHub objects on an in-memory database, no hub running."""
 
 import pytest
+from celerylab_hub import secrets
+from celerylab_hub.spawner import CeleryLabSpawner
 from jupyterhub import orm
 from jupyterhub.objects import Hub
 from jupyterhub.user import User
 from traitlets.config import Config
-
-from celerylab_hub import secrets
-from celerylab_hub.spawner import CeleryLabSpawner
 
 
 @pytest.fixture

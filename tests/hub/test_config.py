@@ -1,7 +1,6 @@
 import pytest
-from traitlets.config import Config
-
 from celerylab_hub import config
+from traitlets.config import Config
 
 
 def applied(secrets_dir, **env) -> Config:
@@ -14,7 +13,9 @@ def test_native_login_is_the_default(secrets_dir):
     c = applied(secrets_dir)
     assert c.JupyterHub.authenticator_class == "celerylab_hub.auth.RosterAuthenticator"
     assert c.JupyterHub.cookie_secret_file == str(secrets_dir / "cookie_secret")
-    assert c.ConfigurableHTTPProxy.auth_token == (secrets_dir / "proxy_auth_token").read_text().strip()
+    assert (
+        c.ConfigurableHTTPProxy.auth_token == (secrets_dir / "proxy_auth_token").read_text().strip()
+    )
 
 
 def test_ops_service_has_the_admin_role_and_the_generated_token(secrets_dir):
@@ -30,8 +31,12 @@ def test_idle_culler_gets_least_privilege(secrets_dir):
     culler = next(s for s in c.JupyterHub.services if s["name"] == "idle-culler")
     assert "--timeout=900" in culler["command"] and "--cull-every=60" in culler["command"]
     role = next(r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler")
-    assert set(role["scopes"]) == {"list:users", "read:users:activity", "read:servers",
-                                   "delete:servers"}
+    assert set(role["scopes"]) == {
+        "list:users",
+        "read:users:activity",
+        "read:servers",
+        "delete:servers",
+    }
 
 
 def test_cull_every_zero_turns_culling_off(secrets_dir):

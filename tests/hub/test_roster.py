@@ -1,5 +1,4 @@
 import pytest
-
 from celerylab_hub.roster import RosterError, parse
 
 

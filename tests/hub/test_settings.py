@@ -2,24 +2,27 @@ import re
 from pathlib import Path
 
 import pytest
-from traitlets.config import Config
-
 from celerylab_hub.settings import SETTINGS, ConfigError, load_env
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_setting_reaches_its_trait():
     c = Config()
-    load_env(c, {
-        "CELERYLAB_LAB_MEM_LIMIT": "768m",
-        "CELERYLAB_LAB_CPU_LIMIT": "0.5",
-        "CELERYLAB_LAB_PIDS_LIMIT": "256",
-        "CELERYLAB_ADMIN_USERS": "Ada, grace",
-        "CELERYLAB_WORKER_POOL": "Threads",
-        "CELERYLAB_REDIS_MAXMEMORY": "32MB",
-        "CELERYLAB_CULL_TIMEOUT": "600",
-    })
+    load_env(
+        c,
+        {
+            "CELERYLAB_LAB_MEM_LIMIT": "768m",
+            "CELERYLAB_LAB_CPU_LIMIT": "0.5",
+            "CELERYLAB_LAB_PIDS_LIMIT": "256",
+            "CELERYLAB_ADMIN_USERS": "Ada, grace",
+            "CELERYLAB_WORKER_POOL": "Threads",
+            "CELERYLAB_REDIS_MAXMEMORY": "32MB",
+            "CELERYLAB_CULL_TIMEOUT": "600",
+            "CELERYLAB_WORKER_AUTOSCALE": "8,0",
+        },
+    )
     assert c.CeleryLabSpawner.mem_limit == "768M"
     assert c.CeleryLabSpawner.cpu_limit == 0.5
     assert c.CeleryLabSpawner.pids_limit == 256
@@ -27,6 +30,10 @@ def test_each_setting_reaches_its_trait():
     assert c.CeleryLabSpawner.worker_pool == "threads"
     assert c.CeleryLabSpawner.redis_maxmemory == "32mb"
     assert c.CeleryLabOptions.cull_timeout == 600
+    assert c.CeleryLabSpawner.worker_autoscale == "8,0"
+    c = Config()
+    load_env(c, {"CELERYLAB_WORKER_AUTOSCALE": "none"})
+    assert c.CeleryLabSpawner.worker_autoscale == ""
 
 
 def test_empty_means_default():
@@ -35,16 +42,20 @@ def test_empty_means_default():
     assert "mem_limit" not in c.CeleryLabSpawner
 
 
-@pytest.mark.parametrize(("env", "value", "reason"), [
-    ("CELERYLAB_LAB_MEM_LIMIT", "lots", "size such as 512M"),
-    ("CELERYLAB_LAB_CPU_LIMIT", "-1", "greater than 0"),
-    ("CELERYLAB_LAB_PIDS_LIMIT", "ten", "whole number"),
-    ("CELERYLAB_WORKER_CONCURRENCY", "99", "between 1 and 16"),
-    ("CELERYLAB_AUTH", "ldap", "one of: native, lti13, oauth"),
-    ("CELERYLAB_ADMIN_USERS", "Bad Name", "invalid user names"),
-    ("CELERYLAB_DB_URL", "mysql://x", "sqlite:/// or postgresql://"),
-    ("CELERYLAB_REDIS_MAXMEMORY", "64", "Redis size"),
-])
+@pytest.mark.parametrize(
+    ("env", "value", "reason"),
+    [
+        ("CELERYLAB_LAB_MEM_LIMIT", "lots", "size such as 512M"),
+        ("CELERYLAB_LAB_CPU_LIMIT", "-1", "greater than 0"),
+        ("CELERYLAB_LAB_PIDS_LIMIT", "ten", "whole number"),
+        ("CELERYLAB_WORKER_CONCURRENCY", "99", "between 1 and 16"),
+        ("CELERYLAB_AUTH", "ldap", "one of: native, lti13, oauth"),
+        ("CELERYLAB_ADMIN_USERS", "Bad Name", "invalid user names"),
+        ("CELERYLAB_DB_URL", "mysql://x", "sqlite:/// or postgresql://"),
+        ("CELERYLAB_REDIS_MAXMEMORY", "64", "Redis size"),
+        ("CELERYLAB_WORKER_AUTOSCALE", "4", "'max,min'"),
+    ],
+)
 def test_bad_value_names_the_setting_and_the_reason(env, value, reason):
     with pytest.raises(ConfigError) as e:
         load_env(Config(), {env: value})

@@ -1,6 +1,5 @@
-from traitlets.config import Config
-
 from celerylab_hub.spawner import LAB_HOME, CeleryLabSpawner
+from traitlets.config import Config
 
 
 def test_lab_identity_and_private_redis(make_spawner):
@@ -16,7 +15,10 @@ def test_lab_identity_and_private_redis(make_spawner):
 
 def test_each_start_gets_a_new_redis_password(make_spawner):
     spawner = make_spawner()
-    assert spawner.get_env()["CELERYLAB_REDIS_PASSWORD"] != spawner.get_env()["CELERYLAB_REDIS_PASSWORD"]
+    assert (
+        spawner.get_env()["CELERYLAB_REDIS_PASSWORD"]
+        != spawner.get_env()["CELERYLAB_REDIS_PASSWORD"]
+    )
 
 
 def test_distinct_students_get_distinct_uids(make_spawner):
@@ -55,6 +57,7 @@ def test_settings_override_defaults(make_spawner):
     assert spawner.mem_limit == 512 * 1024**2
     assert spawner.extra_host_config["pids_limit"] == 128
     assert env["CELERYLAB_WORKER_CONCURRENCY"] == "3"
+    assert env["CELERYLAB_WORKER_AUTOSCALE"] == "4,0"
     assert env["JUPYTERHUB_ACTIVITY_INTERVAL"] == "30"
 
 

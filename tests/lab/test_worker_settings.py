@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from celerylab_lab.settings import WorkerSettings
 
 
@@ -14,11 +13,17 @@ def config(tmp_path, monkeypatch):
     return tmp_path / "worker.json"
 
 
-def test_defaults_run_tasks_module_on_one_prefork_child(config):
+def test_defaults_run_tasks_module_on_an_autoscaled_prefork_pool(config):
     s = WorkerSettings.load(config)
-    assert (s.app, s.pool, s.concurrency) == ("tasks", "prefork", 1)
-    assert "--concurrency=1" in s.worker_argv() and "--pool=prefork" in s.worker_argv()
+    assert (s.app, s.pool, s.autoscale) == ("tasks", "prefork", "4,0")
+    assert "--autoscale=4,0" in s.worker_argv() and "--pool=prefork" in s.worker_argv()
     assert "--task-events" in s.worker_argv()
+
+
+def test_fixed_pool_when_autoscale_is_empty(config):
+    s = WorkerSettings(autoscale="", concurrency=2).validated()
+    assert "--concurrency=2" in s.worker_argv()
+    assert not any(a.startswith("--autoscale") for a in s.worker_argv())
 
 
 def test_hub_defaults_then_student_file(config, monkeypatch):
@@ -35,15 +40,19 @@ def test_autoscale_replaces_concurrency(config):
     assert not any(a.startswith("--concurrency") for a in s.worker_argv())
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"pool": "gevent"}, "pool must be one of"),
-    ({"concurrency": 0}, "between 1 and 16"),
-    ({"concurrency": "many"}, "whole number"),
-    ({"autoscale": "4"}, "'max,min'"),
-    ({"autoscale": "1,4"}, "min <= max"),
-    ({"autoscale": "4,1", "pool": "threads"}, "only with the prefork pool"),
-    ({"app": " "}, "must name a module"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"pool": "gevent", "autoscale": ""}, "pool must be one of"),
+        ({"concurrency": 0, "autoscale": ""}, "between 1 and 16"),
+        ({"concurrency": "many", "autoscale": ""}, "whole number"),
+        ({"autoscale": "4"}, "'max,min'"),
+        ({"autoscale": "1,4"}, "min <= max"),
+        ({"autoscale": "0,0"}, "max >= 1"),
+        ({"autoscale": "4,1", "pool": "threads"}, "only with the prefork pool"),
+        ({"app": " "}, "must name a module"),
+    ],
+)
 def test_bad_values_are_explained(values, message):
     with pytest.raises(ValueError, match=message):
         WorkerSettings(**values).validated()

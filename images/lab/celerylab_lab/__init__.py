@@ -11,4 +11,5 @@ def _jupyter_server_extension_points():
     return [
         {"module": "celerylab_lab.activity"},
         {"module": "celerylab_lab.lazy_nbgrader"},
+        {"module": "celerylab_lab.status"},
     ]

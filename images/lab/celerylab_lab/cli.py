@@ -5,6 +5,7 @@ Usage:
     celerylab-worker restart           # after editing task code; waits until ready
     celerylab-worker logs [-n 50] [-f] # the worker's log
     celerylab-worker use calculator.tasks [--workdir DIR] [--pool prefork] [--concurrency 2]
+                                          [--autoscale 8,0]  (default 4,0: no idle child)
     celerylab-worker reset             # back to the defaults (module `tasks` in your home)
 """
 
@@ -73,12 +74,18 @@ def logs(lines: int, follow: bool) -> int:
 
 def use(args: argparse.Namespace) -> int:
     current = WorkerSettings.load()
+    if args.autoscale is not None:
+        autoscale = args.autoscale
+    elif args.concurrency or (args.pool and args.pool != "prefork"):
+        autoscale = ""  # asking for a fixed size or another pool means: no autoscaling
+    else:
+        autoscale = current.autoscale
     chosen = WorkerSettings(
         app=args.app,
         workdir=str(Path(args.workdir).resolve()),
         pool=args.pool or current.pool,
         concurrency=args.concurrency or current.concurrency,
-        autoscale=current.autoscale if args.autoscale is None else args.autoscale,
+        autoscale=autoscale,
     )
     try:
         chosen.validated()

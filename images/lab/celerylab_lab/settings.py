@@ -20,8 +20,9 @@ class WorkerSettings:
     workdir: str = str(Path.home())
     pool: str = "prefork"
     concurrency: int = 1
-    #: "max,min" for prefork autoscaling; empty for a fixed pool.
-    autoscale: str = ""
+    #: "max,min" for prefork autoscaling; empty for a fixed pool of `concurrency`. With min 0 an
+    #: idle worker keeps no child process; the first task forks one.
+    autoscale: str = "4,0"
 
     @classmethod
     def load(cls, config: Path | None = None) -> WorkerSettings:
@@ -66,8 +67,10 @@ class WorkerSettings:
                     f"autoscale must look like 'max,min' (e.g. '4,1'), not {self.autoscale!r}"
                 )
             high, low = (int(p) for p in parts)
-            if not 0 <= low <= high <= 16:
-                raise ValueError(f"autoscale needs 0 <= min <= max <= 16, not {self.autoscale!r}")
+            if not 0 <= low <= high <= 16 or high == 0:
+                raise ValueError(
+                    f"autoscale needs 0 <= min <= max <= 16 and max >= 1, not {self.autoscale!r}"
+                )
             if self.pool != "prefork":
                 raise ValueError("autoscale works only with the prefork pool")
         if not self.app.strip():

@@ -1,0 +1,194 @@
+"""Spawn-to-ready, class-start herd and idle memory of celerylab labs, printed as a table.
+
+Usage:
+    make bench                                    # full: 10 spawns, 40 at once, 60 s idle
+    .venv/bin/python benchmarks/spawn.py --smoke  # reduced: 3 spawns, 4 at once, 10 s idle
+
+Runs its own compose project (celerylab-bench, port 18100) from the images `make images` built,
+and removes it afterwards. "Ready" means what a student needs: the hub reports the server ready,
+Jupyter answers through the proxy, and the lab's worker reports ready (connected to its Redis and
+consuming, Celery's worker_ready); every run then checks one real task round trip per lab.
+Targets (2-core machine): spawn p50 <= 3 s and p95 <= 5 s; 40 at once <= 90 s; idle <= 160 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import docker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration-tests"))
+from hubclient import Hub
+from stack import ARTIFACTS, Stack
+
+MIB = 1024 * 1024
+client = docker.from_env()
+
+
+def container_cpu_seconds(name: str) -> float:
+    stats = client.containers.get(name).stats(stream=False, one_shot=True)
+    return stats["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
+
+
+def container_memory_mib(name: str) -> float:
+    """As `docker stats` reports it: usage minus the inactive page cache."""
+    mem = client.containers.get(name).stats(stream=False, one_shot=True)["memory_stats"]
+    s = mem.get("stats", {})
+    cache = s.get("total_inactive_file", s.get("inactive_file", 0))
+    return (mem["usage"] - cache) / MIB
+
+
+def spawn_to_ready(hub: Hub, user: str, timeout: float = 120) -> dict:
+    """Start a lab; seconds until the hub says ready and until its worker is ready."""
+    t0 = time.monotonic()
+    r = hub.api("POST", f"/users/{user}/server")
+    if r.status_code not in (201, 202):
+        raise RuntimeError(f"{user}: {r.status_code} {r.text[:200]}")
+    hub.wait_ready(user, timeout)
+    hub_ready = time.monotonic() - t0
+    lab = hub.lab(user)
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        r = lab.get("api/celerylab/worker", timeout=10)
+        if r.status_code == 200 and r.json().get("ready"):
+            return {"user": user, "hub": hub_ready, "ready": time.monotonic() - t0}
+        time.sleep(0.05)
+    raise TimeoutError(f"{user}: worker not ready within {timeout}s")
+
+
+def round_trip(hub: Hub, user: str) -> float:
+    lab = hub.lab(user)
+    t0 = time.monotonic()
+    out = lab.run("from tasks import add\nprint(add.delay(2, 3).get(timeout=30))")
+    lab.close()
+    if out.strip() != "5":
+        raise RuntimeError(f"{user}: the starter task returned {out!r}")
+    return time.monotonic() - t0
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def bench(stack: Stack, hub: Hub, spawns: int, herd: int, idle: float) -> dict:
+    hub_container = f"{stack.project}-hub-1"
+    users = [f"seq{i:02d}" for i in range(spawns)]
+    for u in users:
+        hub.ensure_user(u)
+    sequential, cpu_lab, cpu_hub = [], [], []
+    for u in users:
+        hub_cpu0 = container_cpu_seconds(hub_container)
+        sequential.append(spawn_to_ready(hub, u))
+        cpu_lab.append(container_cpu_seconds(stack.lab_container(u)))
+        cpu_hub.append(container_cpu_seconds(hub_container) - hub_cpu0)
+    round_trip(hub, users[0])
+    for u in users:
+        hub.stop(u)
+
+    herd_users = [f"herd{i:02d}" for i in range(herd)]
+    for u in herd_users:
+        hub.ensure_user(u)
+    failures = []
+    t0 = time.monotonic()
+
+    def one(user):
+        try:
+            return spawn_to_ready(hub, user, timeout=300)
+        except Exception as e:
+            failures.append(f"{user}: {e}")
+            return None
+
+    with ThreadPoolExecutor(herd) as pool:
+        herd_results = [r for r in pool.map(one, herd_users) if r]
+    herd_total = time.monotonic() - t0
+
+    time.sleep(idle)
+    memory = [
+        container_memory_mib(stack.lab_container(u))
+        for u in herd_users
+        if any(r["user"] == u for r in herd_results)
+    ]
+    herd_pings = [round_trip(hub, u) for u in herd_users[:3]]
+    return {
+        "spawns": spawns,
+        "spawn_hub_p50": percentile([r["hub"] for r in sequential], 50),
+        "spawn_p50": percentile([r["ready"] for r in sequential], 50),
+        "spawn_p95": percentile([r["ready"] for r in sequential], 95),
+        "spawn_max": max(r["ready"] for r in sequential),
+        "cpu_lab_per_spawn": statistics.mean(cpu_lab),
+        "cpu_hub_per_spawn": statistics.mean(cpu_hub),
+        "herd": herd,
+        "herd_ready": len(herd_results),
+        "herd_failures": failures,
+        "herd_total": herd_total,
+        "herd_slowest": max((r["ready"] for r in herd_results), default=float("nan")),
+        "herd_floor": herd * (statistics.mean(cpu_lab) + statistics.mean(cpu_hub)) / 2,
+        "idle_seconds": idle,
+        "idle_mib_mean": statistics.mean(memory) if memory else float("nan"),
+        "idle_mib_max": max(memory, default=float("nan")),
+        "first_task_round_trip": statistics.mean(herd_pings),
+    }
+
+
+def table(r: dict) -> str:
+    labs_per_host = (
+        int(24 * 1024 / r["idle_mib_max"]) if r["idle_mib_max"] == r["idle_mib_max"] else 0
+    )
+    rows = [
+        ("spawn-to-ready p50 (hub + worker ready)", f"{r['spawn_p50']:.2f} s", "<= 3 s"),
+        ("spawn-to-ready p95", f"{r['spawn_p95']:.2f} s", "<= 5 s"),
+        ("  of which hub reports ready (p50)", f"{r['spawn_hub_p50']:.2f} s", ""),
+        ("CPU per spawn: lab container", f"{r['cpu_lab_per_spawn']:.2f} s", ""),
+        ("CPU per spawn: hub", f"{r['cpu_hub_per_spawn']:.2f} s", ""),
+        (f"{r['herd']} students at once: all ready", f"{r['herd_total']:.1f} s", "<= 90 s"),
+        ("  ready / failed", f"{r['herd_ready']} / {len(r['herd_failures'])}", "all / 0"),
+        ("  CPU floor (n x CPU per spawn / 2 cores)", f"{r['herd_floor']:.1f} s", ""),
+        (
+            f"idle memory per lab after {r['idle_seconds']:.0f} s (mean)",
+            f"{r['idle_mib_mean']:.1f} MiB",
+            "",
+        ),
+        ("idle memory per lab (max)", f"{r['idle_mib_max']:.1f} MiB", "<= 160 MiB"),
+        ("  labs per 24 GiB host at that size", f"{labs_per_host}", ">= 120"),
+        ("first task round trip from a kernel", f"{r['first_task_round_trip']:.2f} s", ""),
+    ]
+    width = max(len(name) for name, *_ in rows)
+    lines = [f"{'measure':<{width}}  {'value':>12}  target", "-" * (width + 24)]
+    lines += [f"{name:<{width}}  {value:>12}  {target}" for name, value, target in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="small and quick")
+    parser.add_argument("--spawns", type=int)
+    parser.add_argument("--herd", type=int)
+    parser.add_argument("--idle", type=float)
+    args = parser.parse_args()
+    spawns = args.spawns or (3 if args.smoke else 10)
+    herd = args.herd or (4 if args.smoke else 40)
+    idle = args.idle if args.idle is not None else (10 if args.smoke else 60)
+
+    stack = Stack("celerylab-bench", 18100)
+    hub = stack.up()
+    try:
+        result = bench(stack, hub, spawns, herd, idle)
+    finally:
+        stack.down()
+    print(table(result))
+    for failure in result["herd_failures"]:
+        print(f"failed: {failure}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "bench-spawn.json").write_text(json.dumps(result, indent=2))
+    return 1 if result["herd_failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

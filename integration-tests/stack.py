@@ -1,0 +1,142 @@
+"""Bring a celerylab compose stack up and down as its own compose project.
+
+Shared by the integration tests (project celerylab-test) and the benchmarks
+(celerylab-bench), so neither ever touches a course running on the same machine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hubclient import Hub
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+IMAGES = ("celerylab/hub:latest", "celerylab/lab:latest")
+
+
+def docker_ok() -> tuple[bool, str]:
+    try:
+        subprocess.run(["docker", "info"], check=True, capture_output=True, timeout=20)
+        subprocess.run(
+            ["docker", "compose", "version"], check=True, capture_output=True, timeout=20
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        return False, f"docker / docker compose not usable ({e})"
+    for image in IMAGES:
+        if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode:
+            return False, f"image {image} missing: run `make images`"
+    return True, ""
+
+
+@dataclass
+class Stack:
+    project: str
+    port: int
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env_file(self) -> str:
+        return f"artifacts/{self.project}.env"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "COMPOSE_PROJECT_NAME": self.project,
+            "CELERYLAB_HTTP_PORT": str(self.port),
+            "CELERYLAB_ENV_FILE": self.env_file,
+            **self.settings,
+        }
+
+    def compose(self, *args: str, env: dict | None = None, check: bool = True, **kwargs):
+        return subprocess.run(
+            ["docker", "compose", *args],
+            cwd=ROOT,
+            env={**os.environ, **self.env, **(env or {})},
+            check=check,
+            capture_output=True,
+            text=True,
+            **kwargs,
+        )
+
+    def lab_container(self, user: str) -> str:
+        return f"{self.project}-lab-{user}"
+
+    def lab_containers(self) -> list[str]:
+        out = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"name=^{self.project}-lab-"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        return out.split()
+
+    def up(self) -> Hub:
+        """Start from nothing; return a Hub client holding the ops token."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.down()
+        (ROOT / self.env_file).unlink(missing_ok=True)
+        up = self.compose("up", "-d", "--wait", check=False, timeout=300)
+        if up.returncode:
+            raise RuntimeError(f"docker compose up failed:\n{up.stderr[-3000:]}")
+        hub = Hub(f"http://127.0.0.1:{self.port}", self.read_token())
+        self.wait_healthy(hub)
+        return hub
+
+    def down(self) -> None:
+        """Remove the stack, its labs and every volume it made."""
+        ids = self.lab_containers()
+        if ids:
+            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
+        self.compose("down", "-v", "--remove-orphans", check=False)
+        volumes = subprocess.run(
+            ["docker", "volume", "ls", "-q", "--filter", f"name=^{self.project}-home-"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        if volumes:
+            subprocess.run(["docker", "volume", "rm", "-f", *volumes], capture_output=True)
+
+    def read_token(self) -> str:
+        for line in (ROOT / self.env_file).read_text().splitlines():
+            if line.startswith("CELERYLAB_API_TOKEN="):
+                return line.split("=", 1)[1]
+        raise RuntimeError(f"{self.env_file} has no CELERYLAB_API_TOKEN")
+
+    @staticmethod
+    def wait_healthy(hub: Hub, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if hub.api("GET", "/", timeout=5).status_code == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"the hub did not answer within {timeout}s")
+
+    def restart_hub(self, hub: Hub, **env: str) -> None:
+        """Recreate the hub container (with extra settings); running labs must survive it."""
+        self.compose(
+            "up", "-d", "--wait", "--force-recreate", "--no-deps", "hub", env=env, timeout=180
+        )
+        self.wait_healthy(hub)
+
+    def dump_logs(self) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        logs = self.compose("logs", "--no-color", check=False)
+        (ARTIFACTS / f"{self.project}-compose.log").write_text(logs.stdout)
+        for cid in self.lab_containers():
+            name = (
+                subprocess.run(
+                    ["docker", "inspect", "-f", "{{.Name}}", cid], capture_output=True, text=True
+                )
+                .stdout.strip()
+                .lstrip("/")
+            )
+            out = subprocess.run(["docker", "logs", cid], capture_output=True, text=True)
+            (ARTIFACTS / f"{name}.log").write_text(out.stdout + out.stderr)
+        return ARTIFACTS

@@ -1,0 +1,21 @@
+"""A reduced run of benchmarks/spawn.py on the shared test stack: the benchmark itself works
+(every lab of a small herd becomes ready and runs a task). Figures are not judged here."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TEST_STACK
+
+pytestmark = pytest.mark.docker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+
+def test_spawn_benchmark_smoke(stack):
+    import spawn
+
+    result = spawn.bench(TEST_STACK, stack, spawns=2, herd=3, idle=2)
+    assert result["herd_ready"] == 3 and not result["herd_failures"], result["herd_failures"]
+    assert result["idle_mib_max"] > 20
+    print("\n" + spawn.table(result))

@@ -1,0 +1,65 @@
+"""A student in a real browser: logs in, JupyterLab loads, a notebook cell sends a task to their
+worker and shows the result. Screenshots are kept in artifacts/."""
+
+import csv
+import io
+import os
+import shutil
+
+import pytest
+from conftest import ARTIFACTS, PORT, compose, require
+
+pytestmark = [pytest.mark.docker, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling home, which this network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser():
+    require("Chromium", os.path.exists(CHROMIUM), "install the chromium package (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_student_logs_in_and_runs_a_task_from_a_notebook(stack, browser):
+    r = compose("exec", "-T", "hub", "celerylab", "roster", "import", "-", input="username\npia\n")
+    password = next(csv.DictReader(io.StringIO(r.stdout)))["initial_password"]
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(f"http://127.0.0.1:{PORT}/hub/login")
+        page.fill("input[name=username]", "pia")
+        page.fill("input[name=password]", password)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_url("**/user/pia/lab**")
+        page.wait_for_selector(".jp-Launcher")
+        page.screenshot(path=ARTIFACTS / "browser-1-jupyterlab.png")
+
+        page.goto(f"http://127.0.0.1:{PORT}/user/pia/lab/tree/Welcome.ipynb")
+        cell = page.locator(".jp-CodeCell").first
+        cell.wait_for()
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Shift+Enter")
+        output = cell.locator(".jp-OutputArea-output")
+        output.wait_for()
+        page.screenshot(path=ARTIFACTS / "browser-2-task-result.png")
+        assert output.inner_text().strip() == "5", output.inner_text()
+    except Exception:
+        page.screenshot(path=ARTIFACTS / "browser-failure.png")
+        raise
