@@ -61,3 +61,12 @@ def test_f03_robust_tasks(lab, capsys):
     assert "FAILURE: ValueError" in capsys.readouterr().out
     sent = ex.notify.delay("ada@example.com", fail_times=1).get(timeout=20)
     assert sent == {"sent_to": "ada@example.com", "attempts": 2}
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("lab", ["f04_progress"], indirect=True)
+def test_f04_progress(lab, capsys):
+    assert lab.module.main(["4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].endswith("4/4") and "####" in lines[-1]
+    assert any(line.endswith(("1/4", "2/4", "3/4")) for line in lines), lines
