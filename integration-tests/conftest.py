@@ -14,34 +14,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from stack import ARTIFACTS, Stack, docker_ok
-
-PORT = 18000
-#: Fast activity reports, so the culling test finishes in minutes; a short login lockout count.
-TEST_STACK = Stack(
-    "celerylab-test",
-    PORT,
-    {
-        "CELERYLAB_ACTIVITY_INTERVAL": "10",
-        "CELERYLAB_LOGIN_ATTEMPTS": "3",
-    },
-)
-__all__ = ["ARTIFACTS", "PORT", "compose", "lab_container", "require", "restart_hub"]
-
-
-def require(kind: str, ok: bool, why: str) -> None:
-    """Skip when a real part is missing on a developer machine; fail under CI."""
-    if ok:
-        return
-    message = f"{kind} is needed for this test: {why}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-compose = TEST_STACK.compose
-lab_container = TEST_STACK.lab_container
-restart_hub = TEST_STACK.restart_hub
+from live import ARTIFACTS, TEST_STACK, require
+from stack import docker_ok
 
 
 @pytest.hookimpl(wrapper=True)

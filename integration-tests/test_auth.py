@@ -7,7 +7,7 @@ import re
 
 import pytest
 import requests
-from conftest import PORT, compose
+from live import PORT, compose
 
 pytestmark = pytest.mark.docker
 

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TEST_STACK
+from live import TEST_STACK
 
 pytestmark = pytest.mark.docker
 

@@ -7,7 +7,7 @@ import os
 import shutil
 
 import pytest
-from conftest import ARTIFACTS, PORT, compose, require
+from live import ARTIFACTS, PORT, compose, require
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 

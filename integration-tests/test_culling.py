@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from conftest import restart_hub
+from live import restart_hub
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -3,7 +3,7 @@
 import subprocess
 
 import pytest
-from conftest import compose, restart_hub
+from live import compose, restart_hub
 
 pytestmark = pytest.mark.docker
 

@@ -2,8 +2,8 @@
 one student's lab is reachable from the other's."""
 
 import pytest
-from conftest import lab_container
 from hubclient import KernelError
+from live import lab_container
 
 pytestmark = pytest.mark.docker
 

@@ -5,7 +5,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import lab_container, restart_hub
+from live import lab_container, restart_hub
 
 pytestmark = pytest.mark.docker
 

@@ -1,0 +1,34 @@
+"""The live test stack and helpers the integration tests import (conftest only holds fixtures:
+`from conftest import ...` is ambiguous when several test folders have a conftest.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from stack import ARTIFACTS, Stack
+
+PORT = 18000
+#: Fast activity reports, so the culling test finishes in minutes; a short login lockout count.
+TEST_STACK = Stack(
+    "celerylab-test",
+    PORT,
+    {
+        "CELERYLAB_ACTIVITY_INTERVAL": "10",
+        "CELERYLAB_LOGIN_ATTEMPTS": "3",
+    },
+)
+compose = TEST_STACK.compose
+lab_container = TEST_STACK.lab_container
+restart_hub = TEST_STACK.restart_hub
+__all__ = ["ARTIFACTS", "PORT", "TEST_STACK", "compose", "lab_container", "require", "restart_hub"]
+
+
+def require(kind: str, ok: bool, why: str) -> None:
+    """Skip when a real part is missing on a developer machine; fail under CI."""
+    if ok:
+        return
+    message = f"{kind} is needed for this test: {why}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
