@@ -70,3 +70,21 @@ def test_f04_progress(lab, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].endswith("4/4") and "####" in lines[-1]
     assert any(line.endswith(("1/4", "2/4", "3/4")) for line in lines), lines
+
+
+@pytest.mark.redis
+def test_f05_routing_each_queue_reaches_its_worker():
+    lab = labkit.Lab("f05_routing", EXAMPLES, queues=["email"])
+    try:
+        ex = lab.module
+        assert ex.where(ex.send_email) == "email" and ex.where(ex.resize_thumbnail) == "images"
+        assert ex.send_email.delay("ada@example.com").get(timeout=10) == "mailed ada@example.com"
+        general = labkit.Worker(
+            "f05_routing", lab.broker_url, lab.backend_url, EXAMPLES, queues=["celery", "images"]
+        ).start()
+        try:
+            assert ex.main([]) == 0
+        finally:
+            general.close()
+    finally:
+        lab.close()

@@ -1,0 +1,1 @@
+"""The F05 lab's shop application."""
