@@ -88,3 +88,10 @@ def test_f05_routing_each_queue_reaches_its_worker():
             general.close()
     finally:
         lab.close()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("lab", ["f06_wordcount"], indirect=True)
+def test_f06_wordcount(lab, capsys):
+    assert lab.module.main(["to be or not", "to be is to do"]) == 0
+    assert capsys.readouterr().out.strip() == '[["to", 3], ["be", 2], ["do", 1]]'
