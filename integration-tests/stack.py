@@ -67,10 +67,13 @@ class Stack:
         return f"{self.project}-lab-{user}"
 
     def lab_containers(self) -> list[str]:
+        return self.lab_containers_of("")
+
+    def lab_containers_of(self, user: str) -> list[str]:
+        """IDs of lab containers (running or not) named <project>-lab-<user>; all if user=''."""
+        name = f"^{self.project}-lab-{user}" + ("$" if user else "")
         out = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", f"name=^{self.project}-lab-"],
-            capture_output=True,
-            text=True,
+            ["docker", "ps", "-aq", "--filter", f"name={name}"], capture_output=True, text=True
         ).stdout
         return out.split()
 

