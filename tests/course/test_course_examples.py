@@ -95,3 +95,26 @@ def test_f05_routing_each_queue_reaches_its_worker():
 def test_f06_wordcount(lab, capsys):
     assert lab.module.main(["to be or not", "to be is to do"]) == 0
     assert capsys.readouterr().out.strip() == '[["to", 3], ["be", 2], ["do", 1]]'
+
+
+@pytest.mark.redis
+def test_f07_scheduled_beat_fires_and_crontab_is_weekly(tmp_path):
+    lab = labkit.Lab(
+        "f07_scheduled",
+        EXAMPLES,
+        extra_args=("--beat", f"--schedule={tmp_path}/beat"),
+        env={"SCHEDULED_REFRESH_SECONDS": "0.5"},
+    )
+    try:
+        counter = lab.redis.client(0)
+        labkit.wait_for(
+            lambda: int(counter.get("f07_scheduled:refreshes") or 0) >= 2,
+            15,
+            what="two refreshes from beat",
+        )
+        weekly = lab.module.app.conf.beat_schedule["weekly-summary"]["schedule"]
+        assert (weekly.hour, weekly.minute, weekly.day_of_week) == ({6}, {0}, {1})
+        waits = lab.module.next_runs()
+        assert all(0 <= w.total_seconds() <= 7 * 86400 for w in waits.values()), waits
+    finally:
+        lab.close()

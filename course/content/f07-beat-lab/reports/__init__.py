@@ -1,0 +1,1 @@
+"""The F07 lab's package: your tasks and schedule go in reports/tasks.py."""
