@@ -1,0 +1,95 @@
+"""Tests of a deployment made by site.yml (run by deploy/tests/run.sh, not by `make test`).
+
+The deployment is reached only through its HTTPS port on 127.0.0.1, with the certificate
+verified against the CA the playbook made (never verify=False). The hub client is the
+integration tests' own (integration-tests/hubclient.py), imported, not copied.
+
+Settings (from run.sh): CELERYLAB_DEPLOY_URL, CELERYLAB_DEPLOY_HTTP_URL, CELERYLAB_DEPLOY_CA,
+CELERYLAB_DEPLOY_DIR (the compose project directory on this host), CELERYLAB_DEPLOY_STATE (a
+file the backup drill keeps what it wrote in, between its two halves).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "integration-tests"))
+from hubclient import Hub  # noqa: E402
+
+URL = os.environ.get("CELERYLAB_DEPLOY_URL", "https://127.0.0.1:18443")
+HTTP_URL = os.environ.get("CELERYLAB_DEPLOY_HTTP_URL", "http://127.0.0.1:18080")
+CA = os.environ.get("CELERYLAB_DEPLOY_CA", "/tmp/celerylab-deploy-ci/tls/ca/ca.crt")
+STACK_DIR = Path(os.environ.get("CELERYLAB_DEPLOY_DIR", "/tmp/celerylab-deploy-ci/celerylab"))
+STATE = Path(os.environ.get("CELERYLAB_DEPLOY_STATE", "/tmp/celerylab-deploy-ci/drill.json"))
+STUDENT = "student1"
+
+# requests and websocket-client both trust the deployment's CA, and only it.
+os.environ["REQUESTS_CA_BUNDLE"] = CA
+os.environ["WEBSOCKET_CLIENT_CA_BUNDLE"] = CA
+
+
+def ops_token() -> str:
+    for line in (STACK_DIR / "ops.env").read_text().splitlines():
+        if line.startswith("CELERYLAB_API_TOKEN="):
+            return line.split("=", 1)[1]
+    raise RuntimeError(f"{STACK_DIR}/ops.env has no CELERYLAB_API_TOKEN")
+
+
+def initial_passwords() -> dict[str, str]:
+    """Every initial password the playbook kept from its roster imports."""
+    passwords = {}
+    for path in sorted((STACK_DIR / "credentials").glob("initial-passwords-*.csv")):
+        with path.open() as f:
+            passwords.update({r["username"]: r["initial_password"] for r in csv.DictReader(f)})
+    return passwords
+
+
+def login(username: str, password: str) -> requests.Session:
+    """Log in through the HTTPS login form, like a browser; return the logged-in session."""
+    s = requests.Session()
+    page = s.get(f"{URL}/hub/login", timeout=30)
+    page.raise_for_status()
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    r = s.post(
+        f"{URL}/hub/login",
+        data={"username": username, "password": password, "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert r.status_code == 302, f"{username} could not log in: {r.status_code} {r.text[:300]}"
+    return s
+
+
+def own_token(session: requests.Session, username: str) -> str:
+    """A token the logged-in student makes for themselves (as the hub's token page does)."""
+    xsrf = session.cookies.get("_xsrf", path="/hub/")
+    r = session.post(
+        f"{URL}/hub/api/users/{username}/tokens",
+        json={"note": "deploy smoke test", "expires_in": 3600},
+        headers={"X-XSRFToken": xsrf, "Referer": f"{URL}/hub/token"},
+        timeout=30,
+    )
+    assert r.status_code == 201, f"{username} could not make a token: {r.status_code} {r.text}"
+    return r.json()["token"]
+
+
+@pytest.fixture(scope="session")
+def ops() -> Hub:
+    return Hub(URL, ops_token())
+
+
+@pytest.fixture(scope="session")
+def student() -> Hub:
+    """student1, logged in through HTTPS with the initial password from the roster import."""
+    password = initial_passwords().get(STUDENT)
+    assert password, f"no initial password for {STUDENT} in {STACK_DIR}/credentials/"
+    session = login(STUDENT, password)
+    return Hub(URL, own_token(session, STUDENT))

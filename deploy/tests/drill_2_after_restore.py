@@ -1,0 +1,27 @@
+"""Backup drill, second half (after backup, destroy, restore.yml): everything is back."""
+
+import json
+
+from conftest import STATE, STUDENT
+
+READ_GRADE = """
+import pathlib
+from nbgrader.api import Gradebook
+root = pathlib.Path.home() / "grading"
+with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
+    print(gb.find_submission("ps1", "student1").score)
+"""
+
+
+def test_student_work_and_grade_survive_the_restore(student):
+    # `student` logs in with the initial password: the hub's database came back too.
+    before = json.loads(STATE.read_text())
+    student.start(STUDENT, timeout=120)
+    lab = student.lab(STUDENT)
+    try:
+        assert lab.read_file("drill-notes.txt") == f"written before the backup: {before['marker']}\n"
+        assert float(lab.run(READ_GRADE, timeout=60).strip()) == before["score"]
+        out = lab.run("from tasks import add\nprint(add.delay(20, 22).get(timeout=30))", timeout=90)
+        assert out.strip() == "42"
+    finally:
+        lab.close()

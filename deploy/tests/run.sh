@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# CI for deploy/ (the Ansible deployment). Usage: deploy/tests/run.sh   (as root, from anywhere)
+#
+#  1. yamllint and ansible-lint (production profile); --syntax-check of every playbook against
+#     every inventory;
+#  2. site.yml against this machine (inventories/local: project clab-deploy, HTTPS on
+#     127.0.0.1:18443), then again: the second run must report changed=0;
+#  3. test_https.py: HTTP redirects to HTTPS, security headers, the certificate verified against
+#     the CA the playbook made; a roster student logs in through HTTPS, gets a lab, runs a task;
+#  4. backup drill: a file in the student's home and an nbgrader-graded submission; a backup;
+#     the stack and all its volumes destroyed; restore.yml; both found again;
+#  5. the firewall's rules loaded in network namespaces: only 22/80/443 reachable from outside,
+#     published container ports included;
+#  6. the swarm topology (inventories/local-swarm): a single-node swarm, node labels, the stack on
+#     the attachable overlay network, a lab-image swarm service reached by name from the hub;
+#     a second run reports changed=0.
+# Everything it makes is removed at the end (CELERYLAB_KEEP_DEPLOY=1 keeps it); logs of a failure
+# go to artifacts/deploy/. With CI=true a missing Docker or Ansible fails; otherwise it skips.
+set -euo pipefail
+DEPLOY=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(dirname "$DEPLOY")
+WORK=/tmp/celerylab-deploy-ci # = celerylab_local_root in inventories/local
+ARTIFACTS="$ROOT/artifacts/deploy"
+VENV="$DEPLOY/.venv"
+PROJECTS=(clab-deploy clab-swarm)
+cd "$DEPLOY"
+
+t0=$SECONDS
+passed=0
+failed=0
+say() { printf '\n== deploy: %s (%ss)\n' "$*" "$((SECONDS - t0))"; }
+missing() {
+  if [ "${CI:-}" = true ]; then
+    echo "deploy tests: $1" >&2
+    exit 1
+  fi
+  echo "deploy tests skipped: $1"
+  exit 0
+}
+check() { # check NAME COMMAND...: run one step, count it, stop at the first failure
+  local name=$1
+  shift
+  say "$name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "deploy: FAILED: $name" >&2
+    exit 1
+  fi
+}
+
+# --- tools ---------------------------------------------------------------------------------
+[ "$(id -u)" = 0 ] || missing "must run as root (the playbook manages Docker and /tmp paths)"
+docker info >/dev/null 2>&1 || missing "the Docker engine is not running (scripts/bootstrap-docker.sh)"
+docker compose version >/dev/null 2>&1 || missing "Docker Compose v2 is missing (scripts/bootstrap-docker.sh)"
+command -v rsync >/dev/null 2>&1 || {
+  if command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null
+  else
+    missing "rsync is missing"
+  fi
+}
+stamp="$VENV/.installed-$(sha256sum "$ROOT/requirements/deploy.txt" | cut -c1-12)"
+if [ ! -e "$stamp" ]; then
+  say "installing Ansible (requirements/deploy.txt) into deploy/.venv"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" || missing "python3 -m venv failed (apt-get install python3-venv)"
+  "$VENV/bin/pip" install -q --disable-pip-version-check uv
+  "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -r "$ROOT/requirements/deploy.txt"
+  touch "$stamp"
+fi
+export PATH="$VENV/bin:$PATH" ANSIBLE_CONFIG="$DEPLOY/ansible.cfg" ANSIBLE_FORCE_COLOR=0
+command -v ansible-playbook >/dev/null || missing "ansible-playbook is not in deploy/.venv"
+if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1 && [ -x "$ROOT/.ci/local-base-image.sh" ]; then
+  "$ROOT/.ci/local-base-image.sh" # no registry here: the base image is made locally
+fi
+
+# --- clean slate, and clean up at the end --------------------------------------------------
+swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}')
+destroy() {
+  local p
+  docker service ls -q --filter name=clab-swarm- | xargs -r docker service rm >/dev/null 2>&1 || true
+  for p in "${PROJECTS[@]}"; do
+    docker ps -aq --filter "name=^${p}-lab-" | xargs -r docker rm -f >/dev/null
+    docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
+    docker volume ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker volume rm -f >/dev/null
+    docker volume ls -q | grep -E "^${p}-home-" | xargs -r docker volume rm -f >/dev/null || true
+    docker network rm "$p" >/dev/null 2>&1 || true
+  done
+  rm -f /etc/cron.d/celerylab-backup-clab-deploy /etc/cron.d/celerylab-backup-clab-swarm
+  rm -rf "$WORK"
+}
+dump_logs() {
+  mkdir -p "$ARTIFACTS"
+  local p dir
+  for p in "${PROJECTS[@]}"; do
+    dir="$WORK/celerylab"
+    [ "$p" = clab-swarm ] && dir="$WORK/swarm/celerylab"
+    [ -f "$dir/.env" ] && (cd "$dir" && docker compose logs --no-color >"$ARTIFACTS/$p-compose.log" 2>&1 || true)
+    for c in $(docker ps -aq --filter "name=^${p}-lab-"); do
+      docker logs "$c" >"$ARTIFACTS/$p-lab-$c.log" 2>&1 || true
+    done
+  done
+  echo "deploy: logs in $ARTIFACTS/" >&2
+}
+finish() {
+  local rc=$?
+  [ "$rc" = 0 ] || dump_logs
+  if [ "${CELERYLAB_KEEP_DEPLOY:-}" != 1 ]; then
+    destroy
+    if [ "$swarm_before" = inactive ] && [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != inactive ]; then
+      docker swarm leave --force >/dev/null
+    fi
+  fi
+  echo
+  echo "deploy: $passed passed, $failed failed in $((SECONDS - t0))s"
+  exit "$rc"
+}
+trap finish EXIT
+destroy
+rm -rf "$ARTIFACTS"
+mkdir -p "$WORK"
+
+# The repository as committed (CI's clean clone is the same); a dirty work tree of other work
+# in progress is not deployed. CELERYLAB_DEPLOY_WORKTREE=1 deploys the work tree instead.
+SOURCE="$ROOT"
+if [ "${CELERYLAB_DEPLOY_WORKTREE:-}" != 1 ] && git -C "$ROOT" rev-parse HEAD >/dev/null 2>&1; then
+  SOURCE="$WORK/source"
+  mkdir -p "$SOURCE"
+  git -C "$ROOT" archive HEAD | tar -x -C "$SOURCE"
+fi
+playbook() { # playbook INVENTORY PLAYBOOK LOG [ARGS...]
+  local inventory=$1 book=$2 log=$3
+  shift 3
+  ansible-playbook -i "inventories/$inventory" "$book" -e "celerylab_stack_source=$SOURCE" "$@" \
+    >"$WORK/$log" 2>&1 || {
+    tail -n 60 "$WORK/$log"
+    cp "$WORK/$log" "$ARTIFACTS/" 2>/dev/null || { mkdir -p "$ARTIFACTS" && cp "$WORK/$log" "$ARTIFACTS/"; }
+    return 1
+  }
+  grep -A3 '^PLAY RECAP' "$WORK/$log"
+}
+unchanged() { # unchanged LOG: the run's recap says changed=0 for every host
+  if grep -E '^[^ ].*: ok=.*changed=[1-9]' "$WORK/$1"; then
+    echo "not idempotent; changed tasks:" >&2
+    grep -B2 -E '^changed:' "$WORK/$1" | grep '^TASK' >&2 || true
+    return 1
+  fi
+}
+idempotent() { playbook "$1" site.yml "$2" && unchanged "$2"; }
+pytest_() { python -m pytest -p no:cacheprovider -q "$@"; }
+
+# --- 1. lint --------------------------------------------------------------------------------
+check "yamllint" yamllint --strict .
+check "ansible-lint (production profile)" ansible-lint --profile production --offline -q
+syntax() {
+  local inventory book
+  for inventory in local local-swarm production scaleout; do
+    for book in site.yml restore.yml; do
+      ansible-playbook -i "inventories/$inventory" "$book" --syntax-check >/dev/null || return 1
+    done
+  done
+}
+check "syntax-check: site.yml, restore.yml x 4 inventories" syntax
+
+# --- 2. site.yml, twice -----------------------------------------------------------------
+check "site.yml on this machine (TLS on 127.0.0.1:18443)" playbook local site.yml site-1.log
+check "site.yml again: changed=0" idempotent local site-2.log
+
+# --- 3. HTTPS smoke test --------------------------------------------------------------------
+export CELERYLAB_DEPLOY_URL=https://127.0.0.1:18443 CELERYLAB_DEPLOY_HTTP_URL=http://127.0.0.1:18080
+export CELERYLAB_DEPLOY_CA="$WORK/tls/ca/ca.crt" CELERYLAB_DEPLOY_DIR="$WORK/celerylab"
+export CELERYLAB_DEPLOY_STATE="$WORK/drill.json"
+check "HTTPS smoke test" pytest_ tests/test_https.py
+
+# --- 4. backup / restore drill --------------------------------------------------------------
+check "drill: a student's file and a graded submission" pytest_ tests/drill_1_before_backup.py
+check "drill: backup" "$WORK/bin/celerylab-backup" run
+destroy_stack() {
+  (cd "$WORK/celerylab" && docker compose down --volumes --remove-orphans) &&
+    docker ps -aq --filter "name=^clab-deploy-lab-" | xargs -r docker rm -f &&
+    docker volume ls -q | grep -E '^clab-deploy-home-' | xargs -r docker volume rm &&
+    rm -f "$WORK/celerylab/ops.env" &&
+    left=$(docker volume ls -q | grep -E '^clab-deploy[-_]' || true) &&
+    { [ -z "$left" ] || { echo "volumes left: $left" >&2; return 1; }; }
+}
+check "drill: destroy the stack and its volumes" destroy_stack
+check "drill: restore.yml" playbook local restore.yml restore.log
+check "drill: the file and the grade are back" pytest_ tests/drill_2_after_restore.py
+
+# --- 5. firewall -------------------------------------------------------------------------
+check "firewall rules in network namespaces" tests/firewall-netns.sh "$WORK/firewall/celerylab.nft"
+
+# --- 6. swarm ---------------------------------------------------------------------------
+if [ "$swarm_before" != inactive ]; then
+  echo "this Docker engine is already in a swarm ($swarm_before): the swarm test needs one it may create" >&2
+  exit 1
+fi
+check "site.yml, swarm topology (single-node swarm)" playbook local-swarm site.yml swarm-1.log
+check "site.yml, swarm topology, again: changed=0" idempotent local-swarm swarm-2.log
+check "swarm: labels, overlay network, a lab service reached from the hub" tests/swarm-check.sh clab-swarm "$WORK/swarm/celerylab"

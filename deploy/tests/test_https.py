@@ -1,0 +1,46 @@
+"""The deployed platform through HTTPS: redirects, security headers, a student's whole path."""
+
+import requests
+from conftest import CA, HTTP_URL, STUDENT, URL
+
+
+def test_http_redirects_to_https():
+    r = requests.get(f"{HTTP_URL}/hub/login?next=%2Fhub%2F", allow_redirects=False, timeout=30)
+    assert r.status_code in (301, 308)
+    assert r.headers["Location"] == f"{URL}/hub/login?next=%2Fhub%2F"
+
+
+def test_certificate_is_verified_against_the_deployment_ca():
+    # requests uses CA only (REQUESTS_CA_BUNDLE); the system store does not know it.
+    assert requests.get(f"{URL}/hub/health", verify=CA, timeout=30).status_code == 200
+    try:
+        requests.get(f"{URL}/hub/health", verify="/etc/ssl/certs/ca-certificates.crt", timeout=30)
+    except requests.exceptions.SSLError:
+        pass
+    else:
+        raise AssertionError("the self-signed certificate was trusted without its CA")
+
+
+def test_security_headers():
+    h = requests.get(f"{URL}/hub/login", timeout=30).headers
+    assert h["Strict-Transport-Security"].startswith("max-age=")
+    assert h["X-Content-Type-Options"] == "nosniff"
+    assert h["X-Frame-Options"] == "SAMEORIGIN"
+    assert "Referrer-Policy" in h
+    assert "Server" not in h
+
+
+def test_student_logs_in_gets_a_lab_and_runs_a_task(student):
+    student.start(STUDENT, timeout=120)
+    lab = student.lab(STUDENT)
+    try:
+        out = lab.run("from tasks import add\nprint(add.delay(2, 3).get(timeout=30))", timeout=90)
+        assert out.strip() == "5"
+    finally:
+        lab.close()
+
+
+def test_flower_is_served_to_the_student_through_https(student):
+    student.start(STUDENT, timeout=120)
+    r = student.lab(STUDENT).get("flower/", timeout=60)
+    assert r.status_code == 200, r.text[:300]
