@@ -118,3 +118,15 @@ def test_f07_scheduled_beat_fires_and_crontab_is_weekly(tmp_path):
         assert all(0 <= w.total_seconds() <= 7 * 86400 for w in waits.values()), waits
     finally:
         lab.close()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("lab", ["f08_inventory"], indirect=True)
+def test_f08_inventory(lab, capsys):
+    inv = lab.module
+    assert inv.main(["add", "pen", "5"]) == 0
+    assert inv.main(["remove", "pen", "7"]) == 1
+    assert "FAILURE: only 5 of pen in stock" in capsys.readouterr().out
+    # idempotent under redelivery: the same request id applied twice changes stock once
+    assert inv._apply("req-1", "cup", 2) == 2
+    assert inv._apply("req-1", "cup", 2) == 2

@@ -1,0 +1,1 @@
+"""The F08 lab's inventory application."""
