@@ -80,7 +80,7 @@ fi
 swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}')
 destroy() {
   local p
-  docker service ls -q --filter name=clab-swarm- | xargs -r docker service rm >/dev/null 2>&1 || true
+  docker service ls -q --filter name=clab-swarm- 2>/dev/null | xargs -r docker service rm >/dev/null 2>&1 || true
   for p in "${PROJECTS[@]}"; do
     docker ps -aq --filter "name=^${p}-lab-" | xargs -r docker rm -f >/dev/null
     docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null

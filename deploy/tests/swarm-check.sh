@@ -21,17 +21,17 @@ hub=$(cd "$STACK_DIR" && docker compose ps -q hub)
 docker inspect "$hub" --format '{{json .NetworkSettings.Networks}}' | grep -q "\"$PROJECT\""
 
 # A lab as a swarm service, placed by the node label, on the overlay network (what a
-# SwarmSpawner makes), answering the hub by its service name.
+# SwarmSpawner makes), answering the hub by its service name. Endpoint mode dnsrr: the name
+# resolves to the lab's own address (no IPVS virtual IP, which this machine's kernel lacks and
+# which drops websockets idle for 15 minutes): the spawner needs extra_endpoint_spec mode dnsrr.
 lab_image=$(grep '^CELERYLAB_LAB_IMAGE=' "$STACK_DIR/.env" | cut -d= -f2)
 docker service create --quiet --detach --name "$SERVICE" --network "$PROJECT" \
-  --constraint 'node.labels.celerylab.lab==true' --restart-condition none \
-  --entrypoint python3 "$lab_image" -m http.server 8888 >/dev/null
-for _ in $(seq 1 60); do
-  if (cd "$STACK_DIR" && docker compose exec -T hub curl -sf -o /dev/null "http://$SERVICE:8888/"); then
-    echo "the hub reached the lab service $SERVICE on the overlay network"
-    exit 0
-  fi
-  sleep 1
-done
+  --constraint 'node.labels.celerylab.lab==true' --restart-condition none --endpoint-mode dnsrr \
+  --entrypoint python3 "$lab_image" -m http.server 8888 >/dev/null 2>&1
+if (cd "$STACK_DIR" && docker compose exec -T hub sh -c \
+  "for i in \$(seq 1 60); do curl -sf -o /dev/null http://$SERVICE:8888/ && exit 0; sleep 1; done; exit 1"); then
+  echo "the hub reached the lab service $SERVICE by name on the overlay network"
+  exit 0
+fi
 docker service ps --no-trunc "$SERVICE" >&2
 exit 1
