@@ -16,6 +16,7 @@ TEST_STACK = Stack(
     {
         "CELERYLAB_ACTIVITY_INTERVAL": "10",
         "CELERYLAB_LOGIN_ATTEMPTS": "3",
+        "CELERYLAB_COURSES": "./integration-tests/fixtures/courses",
     },
 )
 compose = TEST_STACK.compose

@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 from live import ARTIFACTS, PORT, compose, require
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
@@ -54,10 +55,17 @@ def test_student_logs_in_and_runs_a_task_from_a_notebook(stack, browser):
         page.goto(f"http://127.0.0.1:{PORT}/user/pia/lab/tree/Welcome.ipynb")
         cell = page.locator(".jp-CodeCell").first
         cell.wait_for()
-        cell.locator(".cm-content").click()
-        page.keyboard.press("Shift+Enter")
+        # The kernel must be up before the cell can run; the status bar says when.
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
         output = cell.locator(".jp-OutputArea-output")
-        output.wait_for()
+        for _ in range(3):  # a keypress that lands while the editor is still settling is lost
+            cell.locator(".cm-content").click()
+            page.keyboard.press("Shift+Enter")
+            try:
+                output.wait_for(timeout=20_000)
+                break
+            except PlaywrightTimeout:
+                continue
         page.screenshot(path=ARTIFACTS / "browser-2-task-result.png")
         assert output.inner_text().strip() == "5", output.inner_text()
     except Exception:

@@ -18,11 +18,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from celerylab_hub import roster, secrets
+from celerylab_hub import courses, coursesync, roster, secrets
 
 # Unset and empty mean the same: compose passes optional settings through as empty strings.
 SECRETS_DIR = os.environ.get("CELERYLAB_SECRETS_DIR") or "/srv/celerylab/secrets"
 HUB_API = os.environ.get("CELERYLAB_HUB_API") or "http://127.0.0.1:8081/hub/api"
+COURSES_DIR = os.environ.get("CELERYLAB_COURSES_DIR") or "/srv/celerylab/courses"
 DB_URL = os.environ.get("CELERYLAB_DB_URL") or "sqlite:////srv/jupyterhub/data/jupyterhub.sqlite"
 
 
@@ -72,6 +73,16 @@ def import_roster(text: str, token: str, reset: bool) -> tuple[list[str], dict[s
     return new, body["passwords"]
 
 
+def _write_credentials(passwords: dict[str, str], output: str | None) -> None:
+    rows = [["username", "initial_password"], *sorted(passwords.items())]
+    if output:
+        with open(output, "w", newline="", encoding="utf-8") as out:
+            os.chmod(output, 0o600)
+            csv.writer(out).writerows(rows)
+    else:
+        csv.writer(sys.stdout).writerows(rows)
+
+
 def admin_password() -> str | None:
     """The one-time password, if the first admin has not changed it yet."""
     import bcrypt
@@ -97,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("setup", help="generate missing secrets")
     p.add_argument("--secrets-dir", default=SECRETS_DIR)
+    p.add_argument("--exchange-dir", help="prepare the exchange volume mounted here")
     p.add_argument(
         "--env-file",
         default=os.environ.get("CELERYLAB_ENV_FILE"),
@@ -109,11 +121,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reset", action="store_true", help="also give existing students new passwords")
     p.add_argument("--output", help="write username,initial_password CSV here (default: stdout)")
     sub.add_parser("admin-password", help="print the first admin's one-time password")
+    p = sub.add_parser("courses", help="courses declared in course/courses/")
+    csub = p.add_subparsers(dest="action", required=True)
+    p = csub.add_parser("sync", help="create users and course groups to match the declarations")
+    p.add_argument("--dir", default=COURSES_DIR, help="folder of course declarations")
+    p.add_argument("--output", help="write new users' username,initial_password CSV here")
     args = parser.parse_args(argv)
 
     try:
         if args.command == "setup":
             created = secrets.ensure(args.secrets_dir, args.env_file)
+            if args.exchange_dir:
+                secrets.prepare_exchange(args.exchange_dir)
             print(
                 f"celerylab setup: generated {', '.join(created)}"
                 if created
@@ -128,13 +147,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"celerylab roster: {len(new)} new students; {len(passwords)} passwords issued",
                 file=sys.stderr,
             )
-            rows = [["username", "initial_password"], *sorted(passwords.items())]
-            if args.output:
-                with open(args.output, "w", newline="", encoding="utf-8") as out:
-                    os.chmod(args.output, 0o600)
-                    csv.writer(out).writerows(rows)
-            else:
-                csv.writer(sys.stdout).writerows(rows)
+            _write_credentials(passwords, args.output)
+            return 0
+        if args.command == "courses":
+            token = secrets.read(SECRETS_DIR, "ops_api_token")
+            report = coursesync.sync(
+                lambda *a: hub_request(a[0], a[1], token, *a[2:]), courses.load_all(args.dir)
+            )
+            for group, names in report.added.items():
+                print(f"{group}: added {', '.join(names)}", file=sys.stderr)
+            for group, names in report.removed.items():
+                print(f"{group}: removed {', '.join(names)}", file=sys.stderr)
+            _write_credentials(report.passwords, args.output)
             return 0
         if args.command == "admin-password":
             password = admin_password()
@@ -143,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(password)
             return 0
-    except (roster.RosterError, HubError, FileNotFoundError, OSError) as e:
+    except (roster.RosterError, courses.CourseError, coursesync.SyncError, HubError, OSError) as e:
         print(f"celerylab: {e}", file=sys.stderr)
         return 2
     return 0

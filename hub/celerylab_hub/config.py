@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from celerylab_hub import secrets
 from celerylab_hub.options import CeleryLabOptions
-from celerylab_hub.services import roles, services
+from celerylab_hub.services import EXCHANGE, EXCHANGE_URL, SERVER_TOKEN_SCOPES, roles, services
 from celerylab_hub.settings import ConfigError, load_env
 
 AUTHENTICATORS = {
@@ -48,6 +48,7 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         if missing:
             raise ConfigError(f"CELERYLAB_AUTH={options.auth} needs: {', '.join(missing)}")
         ops_token = secrets.read(options.secrets_dir, "ops_api_token")
+        exchange_token = secrets.read(options.secrets_dir, "exchange_api_token")
         proxy_token = secrets.read(options.secrets_dir, "proxy_auth_token")
     except (ConfigError, FileNotFoundError) as e:
         details = "\n".join(f"  - {line}" for line in str(e).splitlines())
@@ -61,5 +62,7 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
     c.RosterAuthenticator.initial_admin_password_file = os.path.join(
         options.secrets_dir, "admin_password"
     )
-    c.JupyterHub.services = services(options, ops_token)
+    c.JupyterHub.services = services(options, ops_token, exchange_token)
     c.JupyterHub.load_roles = roles(options)
+    c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
+    c.CeleryLabSpawner.exchange_url = f"{EXCHANGE_URL}/services/{EXCHANGE}/"

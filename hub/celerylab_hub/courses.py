@@ -132,7 +132,8 @@ def load(path: str | Path) -> Course:
     if "roster" in data:
         roster_file = path.parent / data["roster"]
         try:
-            students = roster.parse(roster_file.read_text(encoding="utf-8"))
+            # A course may exist before its students do.
+            students = roster.parse(roster_file.read_text(encoding="utf-8"), allow_empty=True)
         except FileNotFoundError:
             raise CourseError(f"{path}: roster {roster_file} does not exist") from None
         except roster.RosterError as e:

@@ -16,8 +16,13 @@ SECRETS = {
     "cookie_secret": lambda: random.token_hex(32),  # JupyterHub wants hex
     "proxy_auth_token": lambda: random.token_hex(32),
     "ops_api_token": lambda: random.token_hex(32),
+    "exchange_api_token": lambda: random.token_hex(32),
     "admin_password": lambda: random.token_urlsafe(12),
 }
+#: The exchange service and the course containers run as this user (never a student's UID).
+EXCHANGE_UID = 2000
+#: Secrets read by a service that does not run as root.
+OWNERS = {"exchange_api_token": EXCHANGE_UID}
 ENV_TOKEN = "CELERYLAB_API_TOKEN"  # noqa: S105 - the variable's name, not a secret
 
 
@@ -54,7 +59,19 @@ def ensure(secrets_dir: str | Path, env_file: str | Path | None = None) -> list[
         created.append(name)
     if env_file:
         _set_env_value(env_file, ENV_TOKEN, read(secrets_dir, "ops_api_token"))
+    if os.geteuid() == 0:  # as the setup service: give service secrets to their readers
+        for name, uid in OWNERS.items():
+            os.chown(secrets_dir / name, uid, uid)
     return created
+
+
+def prepare_exchange(exchange_dir: str | Path) -> None:
+    """The exchange volume belongs to the exchange's user; students never mount it."""
+    path = Path(exchange_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0 and path.stat().st_uid != EXCHANGE_UID:
+        os.chown(path, EXCHANGE_UID, EXCHANGE_UID)
+    path.chmod(0o755)
 
 
 def _env_value(env_file: Path, key: str) -> str | None:

@@ -84,6 +84,11 @@ class CeleryLabSpawner(DockerSpawner):
 
         A busy Celery worker is reported as activity, so the idle culler spares such labs.""",
     )
+    exchange_url = Unicode(
+        "",
+        config=True,
+        help="URL of the exchange service as labs reach it (students' nbgrader fetch and submit).",
+    )
     home_volume = Unicode(
         config=True,
         help="""Name template of the student's persistent home volume, mounted at /home/student.
@@ -195,6 +200,7 @@ class CeleryLabSpawner(DockerSpawner):
             CELERYLAB_WORKER_CONCURRENCY=str(self.worker_concurrency),
             CELERYLAB_WORKER_AUTOSCALE=self.worker_autoscale,
             JUPYTERHUB_ACTIVITY_INTERVAL=str(self.activity_interval),
+            CELERYLAB_EXCHANGE_URL=self.exchange_url,
         )
         return env
 

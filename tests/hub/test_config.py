@@ -41,7 +41,20 @@ def test_idle_culler_gets_least_privilege(secrets_dir):
 
 def test_cull_every_zero_turns_culling_off(secrets_dir):
     c = applied(secrets_dir, CELERYLAB_CULL_EVERY="0")
-    assert [s["name"] for s in c.JupyterHub.services] == ["celerylab-ops"]
+    assert "idle-culler" not in [s["name"] for s in c.JupyterHub.services]
+    assert "idle-culler" not in [r["name"] for r in c.JupyterHub.load_roles]
+
+
+def test_students_reach_the_exchange_with_their_labs_token_and_nothing_more(secrets_dir):
+    c = applied(secrets_dir)
+    exchange = next(s for s in c.JupyterHub.services if s["name"] == "celerylab-exchange")
+    assert exchange["api_token"] == (secrets_dir / "exchange_api_token").read_text().strip()
+    user = next(r for r in c.JupyterHub.load_roles if r["name"] == "user")
+    assert user["scopes"] == ["self", "access:services!service=celerylab-exchange"]
+    own = next(r for r in c.JupyterHub.load_roles if r["name"] == "exchange")
+    assert own["scopes"] == ["list:groups", "read:groups"], "it only needs group members"
+    assert "access:services!service=celerylab-exchange" in c.Spawner.server_token_scopes
+    assert c.CeleryLabSpawner.exchange_url.endswith("/services/celerylab-exchange/")
 
 
 def test_invalid_setting_stops_the_hub_naming_it(secrets_dir):

@@ -1,0 +1,73 @@
+"""Make the hub match the course declarations: users, and the two groups of every course.
+
+    nbgrader-<course>   the students (the exchange lets only them fetch and submit)
+    formgrade-<course>  instructors and graders
+
+Idempotent and exact: members are added and removed until each group is what its course
+declares. Run by `celerylab courses sync` (no hub restart needed). Users new to the hub get a
+generated initial password, returned so the instructor can hand it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from celerylab_hub.courses import Course
+
+#: (method, path, body) -> (status, json); see celerylab_hub.cli.hub_request
+Request = Callable[..., tuple[int, object]]
+
+
+class SyncError(RuntimeError):
+    pass
+
+
+@dataclass
+class SyncReport:
+    new_users: list[str] = field(default_factory=list)
+    added: dict[str, list[str]] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)
+
+
+def _ok(status: int, body, what: str, expected=(200, 201, 204)) -> object:
+    if status not in expected:
+        message = body.get("message") if isinstance(body, dict) else body
+        raise SyncError(f"{what} failed ({status}): {message}")
+    return body
+
+
+def sync(request: Request, courses: list[Course]) -> SyncReport:
+    report = SyncReport()
+    users = {u["name"] for u in _ok(*request("GET", "/users?limit=100000"), "listing users")}
+    wanted = sorted({n for c in courses for n in (*c.students, *c.staff)})
+    new = [n for n in wanted if n not in users]
+    if new:
+        _ok(*request("POST", "/users", {"usernames": new}), "creating users")
+        report.new_users = new
+        status, body = request("POST", "/celerylab/passwords", {"usernames": new})
+        if status == 200:  # 409: LTI/OAuth, the provider authenticates
+            report.passwords = body["passwords"]
+    groups = {g["name"]: set(g["users"]) for g in _ok(*request("GET", "/groups"), "listing groups")}
+    for course in courses:
+        for group, members in (
+            (course.student_group, set(course.students)),
+            (course.grader_group, set(course.staff)),
+        ):
+            if group not in groups:
+                _ok(*request("POST", f"/groups/{group}"), f"creating group {group}", (201,))
+                groups[group] = set()
+            add, remove = sorted(members - groups[group]), sorted(groups[group] - members)
+            if add:
+                _ok(
+                    *request("POST", f"/groups/{group}/users", {"users": add}), f"adding to {group}"
+                )
+                report.added[group] = add
+            if remove:
+                _ok(
+                    *request("DELETE", f"/groups/{group}/users", {"users": remove}),
+                    f"removing from {group}",
+                )
+                report.removed[group] = remove
+    return report
