@@ -86,3 +86,34 @@ def test_first_admin_logs_in_with_the_one_time_password(stack):
     r = compose("exec", "-T", "hub", "celerylab", "admin-password", check=False)
     assert r.returncode == 0, r.stderr
     assert login("admin", r.stdout.strip()).status_code == 302
+
+
+def test_student_changes_their_password(stack):
+    r = import_roster("username\nkai\n")
+    old = next(csv.DictReader(io.StringIO(r.stdout)))["initial_password"]
+    s = requests.Session()
+    page = s.get(f"{HUB}/hub/login", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    s.post(
+        f"{HUB}/hub/login",
+        data={"username": "kai", "password": old, "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=30,
+    ).raise_for_status()
+    form = s.get(f"{HUB}/hub/change-password", timeout=30)
+    assert form.status_code == 200, form.text[:300]
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+    new = "a-much-better-passphrase"
+    r = s.post(
+        f"{HUB}/hub/change-password",
+        timeout=30,
+        data={
+            "old_password": old,
+            "new_password": new,
+            "new_password_confirmation": new,
+            "_xsrf": xsrf,
+        },
+    )
+    assert "changed successfully" in r.text, r.text[:500]
+    assert login("kai", old).status_code == 403
+    assert login("kai", new).status_code == 302
