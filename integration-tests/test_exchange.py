@@ -163,3 +163,16 @@ def test_feedback_goes_to_its_owner_only(labs):
     assert "ps1.html" in found, found
     sh(ben, "nbgrader fetch_feedback ps1 --course c101")
     assert ben.run("import glob; print(glob.glob('ps1/feedback/*/*.html'))").strip() == "[]"
+
+
+def test_my_courses_page_shows_due_dates_and_submissions(labs):
+    amy = labs["amy"]
+    courses = amy.get("courses/json", timeout=60).json()
+    (c101,) = courses
+    assert c101["title"] == "Celery 101 (test course)"
+    ps1, ps2 = c101["assignments"]
+    assert (ps1["id"], ps1["due"], ps1["released"]) == ("ps1", "2030-01-01T00:00:00+00:00", True)
+    assert (ps2["id"], ps2["released"]) == ("ps2", False)
+    page = amy.get("courses/", timeout=60).text
+    assert "2030-01-01 00:00 UTC" in page and "submitted 20" in page, page
+    assert "loses 10% per day late" in page

@@ -7,7 +7,7 @@ Usage (the compose `exchange` service):
     python -m celerylab_hub.exchange_service [--root /srv/celerylab/exchange] [--port 8765]
 
 API, under the service prefix (/services/celerylab-exchange/):
-    GET  api/courses                           courses the caller is a student of
+    GET  api/courses                           the caller's courses: titles, due dates, late policy
     GET  api/courses/<course>/view             tar.gz: released assignments + own feedback
     POST api/courses/<course>/submit/<name>    body: tar.gz of the assignment folder
 """
@@ -25,6 +25,7 @@ from jupyterhub.utils import url_path_join
 from tornado import httpclient, ioloop, web
 from tornado.log import app_log
 
+from celerylab_hub import courses
 from celerylab_hub import exchange_store as store
 
 STUDENT_GROUP = "nbgrader-{course}"
@@ -61,9 +62,61 @@ class Membership:
         )
 
 
+class Declarations:
+    """The course declarations (titles, due dates, late policies), reread when they change."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._seen: tuple[float, dict[str, courses.Course]] = (-1.0, {})
+
+    def get(self) -> dict[str, courses.Course]:
+        files = list(self.directory.glob("*.yaml")) + list(self.directory.glob("*.csv"))
+        stamp = max((f.stat().st_mtime for f in files), default=0.0)
+        if stamp != self._seen[0]:
+            try:
+                self._seen = (stamp, {c.id: c for c in courses.load_all(self.directory)})
+            except courses.CourseError as e:
+                app_log.error("course declarations are invalid; keeping the last good ones:\n%s", e)
+        return self._seen[1]
+
+
+def describe(course_id: str, course: courses.Course | None, released: list[str]) -> dict:
+    """What a student may know of a course: its assignments, what is due when, what is out."""
+    if course is None:
+        return {
+            "id": course_id,
+            "title": course_id,
+            "late_policy": None,
+            "assignments": [{"id": a, "due": None, "released": True} for a in released],
+        }
+    declared = {a.id: a for a in course.assignments}
+    ids = list(declared) + [a for a in released if a not in declared]
+    return {
+        "id": course.id,
+        "title": course.title,
+        "late_policy": vars(course.late_policy),
+        "assignments": [
+            {
+                "id": a,
+                "released": a in released,
+                "due": declared[a].due.isoformat() if a in declared and declared[a].due else None,
+            }
+            for a in ids
+        ],
+    }
+
+
 class ExchangeHandler(HubAuthenticated, web.RequestHandler):
-    def initialize(self, root: Path, limits: store.Limits, membership: Membership, hub_auth):
+    def initialize(
+        self,
+        root: Path,
+        limits: store.Limits,
+        membership: Membership,
+        hub_auth,
+        declarations: Declarations,
+    ):
         self.root, self.limits, self.membership = root, limits, membership
+        self.declarations = declarations
         self._hub_auth = hub_auth
 
     async def prepare(self):
@@ -92,7 +145,15 @@ class ExchangeHandler(HubAuthenticated, web.RequestHandler):
 
 class CoursesHandler(ExchangeHandler):
     async def get(self):
-        self.finish({"courses": await self.membership.courses_of(self.student)})
+        declared = self.declarations.get()
+        self.finish(
+            {
+                "courses": [
+                    describe(c, declared.get(c), store.released(self.root, c))
+                    for c in await self.membership.courses_of(self.student)
+                ]
+            }
+        )
 
 
 class ViewHandler(ExchangeHandler):
@@ -120,13 +181,16 @@ class HealthHandler(web.RequestHandler):
         self.finish({"ok": True})
 
 
-def make_app(root: Path, limits: store.Limits, hub_auth: HubAuth) -> web.Application:
+def make_app(
+    root: Path, limits: store.Limits, hub_auth: HubAuth, courses_dir: Path
+) -> web.Application:
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/celerylab-exchange/")
     args = {
         "root": root,
         "limits": limits,
         "membership": Membership(hub_auth),
         "hub_auth": hub_auth,
+        "declarations": Declarations(courses_dir),
     }
     name = r"([A-Za-z0-9][A-Za-z0-9_.-]*)"
     return web.Application(
@@ -146,13 +210,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", type=Path, default=Path("/srv/celerylab/exchange"))
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
+        "--courses",
+        type=Path,
+        default=Path("/srv/celerylab/courses"),
+        help="folder of course declarations (titles and due dates)",
+    )
+    parser.add_argument(
         "--max-mb", type=float, default=float(os.environ.get("CELERYLAB_SUBMISSION_MAX_MB") or 20)
     )
     args = parser.parse_args(argv)
     token_file = os.environ.get("CELERYLAB_EXCHANGE_TOKEN_FILE")
     token = Path(token_file).read_text().strip() if token_file else None
     hub_auth = HubAuth(api_token=token, cache_max_age=60)
-    app = make_app(args.root, store.Limits(max_bytes=int(args.max_mb * 1024 * 1024)), hub_auth)
+    limits = store.Limits(max_bytes=int(args.max_mb * 1024 * 1024))
+    app = make_app(args.root, limits, hub_auth, args.courses)
     app.listen(args.port)
     print(f"celerylab exchange on :{args.port}, files in {args.root}", flush=True)
     ioloop.IOLoop.current().start()

@@ -55,7 +55,8 @@ class ExchangeClient:
             raise ServiceError(message)
         return r
 
-    def courses(self) -> list[str]:
+    def courses(self) -> list[dict]:
+        """The student's courses: id, title, late_policy, assignments (id, due, released)."""
         return self._call("GET", "api/courses").json()["courses"]
 
     def stage(self, root: Path, course: str) -> None:
@@ -104,7 +105,7 @@ class _Staged:
             self.root = tmp
             try:
                 course = self.coursedir.course_id
-                for c in [course] if course else client.courses():
+                for c in [course] if course else [c["id"] for c in client.courses()]:
                     client.stage(Path(tmp), c)
             except ServiceError as e:
                 self.fail(str(e))

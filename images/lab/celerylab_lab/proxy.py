@@ -35,6 +35,14 @@ def flower():
     }
 
 
+def courses_page():
+    return {
+        "command": [sys.executable, "-m", "celerylab_lab.courses_page", "--port={port}"],
+        "timeout": 15,
+        "launcher_entry": {"title": "My courses", "icon_path": str(ICONS / "courses.svg")},
+    }
+
+
 def worker_page():
     return {
         "command": [sys.executable, "-m", "celerylab_lab.worker_page", "--port={port}"],
