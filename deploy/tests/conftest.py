@@ -15,6 +15,7 @@ import csv
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,10 @@ from hubclient import Hub  # noqa: E402
 
 URL = os.environ.get("CELERYLAB_DEPLOY_URL", "https://127.0.0.1:18443")
 HTTP_URL = os.environ.get("CELERYLAB_DEPLOY_HTTP_URL", "http://127.0.0.1:18080")
-CA = os.environ.get("CELERYLAB_DEPLOY_CA", "/tmp/celerylab-deploy-ci/tls/ca/ca.crt")
-STACK_DIR = Path(os.environ.get("CELERYLAB_DEPLOY_DIR", "/tmp/celerylab-deploy-ci/celerylab"))
-STATE = Path(os.environ.get("CELERYLAB_DEPLOY_STATE", "/tmp/celerylab-deploy-ci/drill.json"))
+WORK = Path(tempfile.gettempdir()) / "celerylab-deploy-ci"  # celerylab_local_root (run.sh)
+CA = os.environ.get("CELERYLAB_DEPLOY_CA", str(WORK / "tls" / "ca" / "ca.crt"))
+STACK_DIR = Path(os.environ.get("CELERYLAB_DEPLOY_DIR", WORK / "celerylab"))
+STATE = Path(os.environ.get("CELERYLAB_DEPLOY_STATE", WORK / "drill.json"))
 STUDENT = "student1"
 
 # requests and websocket-client both trust the deployment's CA, and only it.

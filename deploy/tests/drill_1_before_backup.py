@@ -14,13 +14,14 @@ import secrets
 
 from conftest import STATE, STUDENT
 
-GRADE = r'''
+GRADE = r"""
 import pathlib, subprocess, nbformat
 from nbgrader.api import Gradebook
 
 root = pathlib.Path.home() / "grading"
 (root / "source" / "ps1").mkdir(parents=True, exist_ok=True)
-(root / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'drill'\n")
+config = "c = get_config()\nc.CourseDirectory.course_id = 'drill'\n"
+(root / "nbgrader_config.py").write_text(config)
 answer = nbformat.v4.new_code_cell(
     "def add(x, y):\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION")
 answer.metadata.nbgrader = {"grade": False, "solution": True, "locked": False, "task": False,
@@ -43,7 +44,7 @@ nbformat.write(released, root / "submitted" / "student1" / "ps1" / "ps1.ipynb")
 nbgrader("autograde", "ps1", "--force")
 with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
     print(gb.find_submission("ps1", "student1").score)
-'''
+"""
 
 
 def test_student_work_and_a_graded_submission(student):

@@ -19,7 +19,8 @@ def test_student_work_and_grade_survive_the_restore(student):
     student.start(STUDENT, timeout=120)
     lab = student.lab(STUDENT)
     try:
-        assert lab.read_file("drill-notes.txt") == f"written before the backup: {before['marker']}\n"
+        notes = lab.read_file("drill-notes.txt")
+        assert notes == f"written before the backup: {before['marker']}\n"
         assert float(lab.run(READ_GRADE, timeout=60).strip()) == before["score"]
         out = lab.run("from tasks import add\nprint(add.delay(20, 22).get(timeout=30))", timeout=90)
         assert out.strip() == "42"

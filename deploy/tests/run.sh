@@ -7,11 +7,13 @@
 #     127.0.0.1:18443), then again: the second run must report changed=0;
 #  3. test_https.py: HTTP redirects to HTTPS, security headers, the certificate verified against
 #     the CA the playbook made; a roster student logs in through HTTPS, gets a lab, runs a task;
-#  4. backup drill: a file in the student's home and an nbgrader-graded submission; a backup;
+#  4. upgrade: a changed repository rebuilds the hub image and recreates the hub; the student's
+#     running lab is untouched, and their data stays (the drill below logs in and finds it);
+#  5. backup drill: a file in the student's home and an nbgrader-graded submission; a backup;
 #     the stack and all its volumes destroyed; restore.yml; both found again;
-#  5. the firewall's rules loaded in network namespaces: only 22/80/443 reachable from outside,
+#  6. the firewall's rules loaded in network namespaces: only 22/80/443 reachable from outside,
 #     published container ports included;
-#  6. the swarm topology (inventories/local-swarm): a single-node swarm, node labels, the stack on
+#  7. the swarm topology (inventories/local-swarm): a single-node swarm, node labels, the stack on
 #     the attachable overlay network, a lab-image swarm service reached by name from the hub;
 #     a second run reports changed=0.
 # Everything it makes is removed at the end (CELERYLAB_KEEP_DEPLOY=1 keeps it); logs of a failure
@@ -114,7 +116,8 @@ finish() {
     fi
   fi
   echo
-  echo "deploy: $passed passed, $failed failed in $((SECONDS - t0))s"
+  echo "deploy: took $((SECONDS - t0))s"
+  echo "deploy: $passed passed, $failed failed"
   exit "$rc"
 }
 trap finish EXIT
@@ -124,11 +127,13 @@ mkdir -p "$WORK"
 
 # The repository as committed (CI's clean clone is the same); a dirty work tree of other work
 # in progress is not deployed. CELERYLAB_DEPLOY_WORKTREE=1 deploys the work tree instead.
-SOURCE="$ROOT"
+# The upgrade test changes this copy, never the repository.
+SOURCE="$WORK/source"
+mkdir -p "$SOURCE"
 if [ "${CELERYLAB_DEPLOY_WORKTREE:-}" != 1 ] && git -C "$ROOT" rev-parse HEAD >/dev/null 2>&1; then
-  SOURCE="$WORK/source"
-  mkdir -p "$SOURCE"
   git -C "$ROOT" archive HEAD | tar -x -C "$SOURCE"
+else
+  rsync -a --exclude=.git/ --exclude=.venv/ --exclude=artifacts/ --filter=dir-merge,-_.gitignore "$ROOT/" "$SOURCE/"
 fi
 playbook() { # playbook INVENTORY PLAYBOOK LOG [ARGS...]
   local inventory=$1 book=$2 log=$3
@@ -174,7 +179,25 @@ export CELERYLAB_DEPLOY_CA="$WORK/tls/ca/ca.crt" CELERYLAB_DEPLOY_DIR="$WORK/cel
 export CELERYLAB_DEPLOY_STATE="$WORK/drill.json"
 check "HTTPS smoke test" pytest_ tests/test_https.py
 
-# --- 4. backup / restore drill --------------------------------------------------------------
+# --- 4. upgrade: a newer version of the repository rolls the hub forward; labs keep running --
+upgrade() {
+  local lab hub_before hub_after
+  lab=$(docker ps -q --filter name=^clab-deploy-lab-student1$)
+  hub_before=$(docker inspect -f '{{.Image}}' clab-deploy-hub-1)
+  [ -n "$lab" ] || { echo "student1's lab is not running before the upgrade" >&2; return 1; }
+  printf '"""Added by deploy/tests/run.sh: a newer release."""\nRELEASE = "upgrade-test"\n' \
+    >"$SOURCE/hub/celerylab_hub/_upgrade_test.py"
+  playbook local site.yml upgrade.log || return 1
+  hub_after=$(docker inspect -f '{{.Image}}' clab-deploy-hub-1)
+  [ "$hub_before" != "$hub_after" ] || { echo "the hub still runs the old image" >&2; return 1; }
+  (cd "$WORK/celerylab" && docker compose exec -T hub python3 -c 'import celerylab_hub._upgrade_test') || return 1
+  [ "$(docker ps -q --filter name=^clab-deploy-lab-student1$)" = "$lab" ] ||
+    { echo "student1's lab did not survive the upgrade" >&2; return 1; }
+  echo "hub image $hub_before -> $hub_after; student1's lab $lab still running"
+}
+check "upgrade: a newer release rolls the hub forward" upgrade
+
+# --- 5. backup / restore drill --------------------------------------------------------------
 check "drill: a student's file and a graded submission" pytest_ tests/drill_1_before_backup.py
 check "drill: backup" "$WORK/bin/celerylab-backup" run
 destroy_stack() {
@@ -189,10 +212,10 @@ check "drill: destroy the stack and its volumes" destroy_stack
 check "drill: restore.yml" playbook local restore.yml restore.log
 check "drill: the file and the grade are back" pytest_ tests/drill_2_after_restore.py
 
-# --- 5. firewall -------------------------------------------------------------------------
+# --- 6. firewall -------------------------------------------------------------------------
 check "firewall rules in network namespaces" tests/firewall-netns.sh "$WORK/firewall/celerylab.nft"
 
-# --- 6. swarm ---------------------------------------------------------------------------
+# --- 7. swarm ---------------------------------------------------------------------------
 if [ "$swarm_before" != inactive ]; then
   echo "this Docker engine is already in a swarm ($swarm_before): the swarm test needs one it may create" >&2
   exit 1
