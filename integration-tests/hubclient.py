@@ -129,7 +129,9 @@ class Lab:
         r.raise_for_status()
 
     def read_file(self, path: str) -> str | None:
-        r = self.request("GET", f"api/contents/{path}", params={"content": 1, "format": "text"})
+        # type=file: notebooks too come back as their text, not as parsed JSON
+        params = {"content": 1, "format": "text", "type": "file"}
+        r = self.request("GET", f"api/contents/{path}", params=params)
         return None if r.status_code == 404 else r.raise_for_status() or r.json()["content"]
 
     def run(self, code: str, timeout: float = 60) -> str:

@@ -17,6 +17,7 @@ TEST_STACK = Stack(
         "CELERYLAB_ACTIVITY_INTERVAL": "10",
         "CELERYLAB_LOGIN_ATTEMPTS": "3",
         "CELERYLAB_COURSES": "./integration-tests/fixtures/courses",
+        "CELERYLAB_SOURCE": "./integration-tests/fixtures/source",
     },
 )
 compose = TEST_STACK.compose

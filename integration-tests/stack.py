@@ -77,6 +77,14 @@ class Stack:
         ).stdout
         return out.split()
 
+    def course_containers(self) -> list[str]:
+        out = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"name=^{self.project}-course-"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        return out.split()
+
     def up(self) -> Hub:
         """Start from nothing; return a Hub client holding the ops token."""
         ARTIFACTS.mkdir(exist_ok=True)
@@ -90,16 +98,20 @@ class Stack:
         return hub
 
     def down(self) -> None:
-        """Remove the stack, its labs and every volume it made."""
-        ids = self.lab_containers()
+        """Remove the stack, its labs and course containers, and every volume it made."""
+        ids = self.lab_containers() + self.course_containers()
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
         self.compose("down", "-v", "--remove-orphans", check=False)
-        volumes = subprocess.run(
-            ["docker", "volume", "ls", "-q", "--filter", f"name=^{self.project}-home-"],
-            capture_output=True,
-            text=True,
-        ).stdout.split()
+        volumes = [
+            v
+            for kind in ("home", "course")
+            for v in subprocess.run(
+                ["docker", "volume", "ls", "-q", "--filter", f"name=^{self.project}-{kind}-"],
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+        ]
         if volumes:
             subprocess.run(["docker", "volume", "rm", "-f", *volumes], capture_output=True)
 
@@ -132,7 +144,7 @@ class Stack:
         ARTIFACTS.mkdir(exist_ok=True)
         logs = self.compose("logs", "--no-color", check=False)
         (ARTIFACTS / f"{self.project}-compose.log").write_text(logs.stdout)
-        for cid in self.lab_containers():
+        for cid in self.lab_containers() + self.course_containers():
             name = (
                 subprocess.run(
                     ["docker", "inspect", "-f", "{{.Name}}", cid], capture_output=True, text=True

@@ -3,7 +3,12 @@ commands; nobody reads another's work, submits as someone else or sets their own
 time. (Release and feedback are written into the exchange as nbgrader's release commands
 would, until the course containers do it.)"""
 
+import csv
+import io
 import json
+import re
+import subprocess
+import time
 
 import pytest
 import requests
@@ -13,40 +18,50 @@ from live import PORT, compose
 pytestmark = pytest.mark.docker
 
 EXCHANGE = f"http://127.0.0.1:{PORT}/services/celerylab-exchange/api"
-NOTEBOOK = json.dumps(
-    {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": "answer",
-                "metadata": {},
-                "outputs": [],
-                "source": "answer = None",
-            }
+COURSE = "celerylab-test-course-c101"
+ANSWER = ("    # YOUR CODE HERE\n    raise NotImplementedError()", "    return a + b")
+
+
+def instructor(command: str) -> str:
+    """nbgrader's CLI as the course's instructors run it, in the course container."""
+    r = subprocess.run(
+        [
+            "docker",
+            "exec",
+            "-u",
+            "2000",
+            "-w",
+            "/home/student",
+            "-e",
+            "HOME=/home/student",
+            COURSE,
+            "sh",
+            "-c",
+            command,
         ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-)
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, f"{command}: {r.stdout}{r.stderr}"
+    return r.stdout + r.stderr
+
+
+def wait_for_course_container(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        logs = subprocess.run(["docker", "logs", COURSE], capture_output=True, text=True)
+        if "celerylab course c101: configured" in logs.stdout + logs.stderr:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"{COURSE} did not configure its course within {timeout}s")
 
 
 def in_exchange(code: str) -> str:
-    """Run Python as the exchange's own user, inside its container (what instructors' nbgrader
-    does through the volume)."""
+    """Python as the exchange's own user, inside its container."""
     r = compose("exec", "-T", "exchange", "python", "-c", code, check=False)
     assert r.returncode == 0, r.stderr
     return r.stdout
-
-
-def release(course: str, assignment: str) -> None:
-    in_exchange(
-        "import pathlib, sys\n"
-        f"d = pathlib.Path('/srv/celerylab/exchange/{course}/outbound/{assignment}')\n"
-        "d.mkdir(parents=True, exist_ok=True)\n"
-        f"(d / '{assignment}.ipynb').write_text({NOTEBOOK!r})\n"
-    )
 
 
 def inbound(course: str) -> dict[str, str]:
@@ -58,6 +73,21 @@ def inbound(course: str) -> dict[str, str]:
             " if d.is_dir() else {}))"
         )
     )
+
+
+def solve(lab, assignment: str) -> None:
+    """Answer like a student: fill the solution cell of the released notebook."""
+    path = f"{assignment}/{assignment}.ipynb"
+    notebook = json.loads(lab.read_file(path))
+    (cell,) = [
+        c
+        for c in notebook["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == "answer"
+    ]
+    source = "".join(cell["source"])
+    assert ANSWER[0] in source, f"the release must hold the stub, not the solution: {source!r}"
+    cell["source"] = source.replace(*ANSWER)
+    lab.write_file(path, json.dumps(notebook))
 
 
 def sh(lab, command: str) -> str:
@@ -74,7 +104,8 @@ def labs(stack):
     r = compose("exec", "-T", "hub", "celerylab", "courses", "sync", check=False)
     assert r.returncode == 0, r.stderr
     assert {"amy", "ben", "ida"} <= {row.split(",")[0] for row in r.stdout.split()}
-    release("c101", "ps1")
+    wait_for_course_container()
+    instructor("nbgrader generate_assignment ps1 && nbgrader release_assignment ps1")
     labs = {}
     for name in ("amy", "ben"):
         stack.start(name)
@@ -89,7 +120,9 @@ def test_student_fetches_and_submits_with_nbgrader(labs):
     assert "c101 ps1" in sh(amy, "nbgrader list")
     out = sh(amy, "nbgrader fetch_assignment ps1 --course c101")
     assert out.startswith("0"), out
-    amy.write_file("ps1/ps1.ipynb", NOTEBOOK.replace("answer = None", "answer = 42"))
+    notebook = amy.read_file("ps1/ps1.ipynb")
+    assert "BEGIN HIDDEN TESTS" not in notebook and "return a + b" not in notebook
+    solve(amy, "ps1")
     out = sh(amy, "nbgrader submit ps1 --course c101")
     assert out.startswith("0"), out
     ((_name, stamp),) = [(n, t) for n, t in inbound("c101").items() if n.startswith("amy+ps1+")]
@@ -146,23 +179,69 @@ def test_bad_uploads_are_refused_with_a_reason(labs):
     assert r.status_code == 404 and "not released" in r.json()["message"]
 
 
-def test_feedback_goes_to_its_owner_only(labs):
-    # As `nbgrader release_feedback` names it: md5(submission secret + notebook id).
-    in_exchange(
-        "import hashlib, pathlib\n"
-        "root = pathlib.Path('/srv/celerylab/exchange/c101')\n"
-        "(root / 'feedback').mkdir(exist_ok=True)\n"
-        "for sub in (root / 'inbound').glob('amy+ps1+*'):\n"
-        "    secret = (sub / 'submission_secret.txt').read_text()\n"
-        "    name = hashlib.md5((secret + 'ps1').encode()).hexdigest()\n"
-        "    (root / 'feedback' / f'{name}.html').write_text('<p>well done, amy</p>')\n"
+def test_instructor_collects_autogrades_and_exports(labs):
+    out = instructor("nbgrader collect ps1")
+    assert "amy" in out and "ben" in out, out
+    instructor("nbgrader autograde ps1")
+    instructor("nbgrader export --to grades.csv")
+    grades = {
+        row["student_id"]: row for row in csv.DictReader(io.StringIO(instructor("cat grades.csv")))
+    }
+    assert float(grades["amy"]["score"]) == 2.0, grades["amy"]  # correct, hidden tests pass
+    assert float(grades["ben"]["score"]) == 0.0, grades["ben"]  # untouched stub
+    # The CSV says what the gradebook says.
+    scores = instructor(
+        'python -c "from nbgrader.api import Gradebook\n'
+        "with Gradebook('sqlite:////home/student/gradebook.db') as gb:\n"
+        "    print({s.id: gb.find_submission('ps1', s.id).score for s in gb.students})\""
     )
+    assert "'amy': 2.0" in scores and "'ben': 0.0" in scores, scores
+
+
+def test_feedback_goes_to_its_owner_only(labs):
+    instructor("nbgrader generate_feedback ps1 && nbgrader release_feedback ps1")
     amy, ben = labs["amy"], labs["ben"]
     assert sh(amy, "nbgrader fetch_feedback ps1 --course c101").startswith("0")
-    found = amy.run("import glob; print(glob.glob('ps1/feedback/*/ps1.html'))")
-    assert "ps1.html" in found, found
-    sh(ben, "nbgrader fetch_feedback ps1 --course c101")
-    assert ben.run("import glob; print(glob.glob('ps1/feedback/*/*.html'))").strip() == "[]"
+    read = "import glob; print([open(f).read() for f in glob.glob('ps1/feedback/*/*.html')])"
+    mine = set(re.findall(r"Score: ([0-9.]+) / ([0-9.]+)", amy.run(read)))
+    assert mine == {("2.0", "2.0")}, f"amy's feedback: {mine}"
+    assert sh(ben, "nbgrader fetch_feedback ps1 --course c101").startswith("0")
+    theirs = set(re.findall(r"Score: ([0-9.]+) / ([0-9.]+)", ben.run(read)))
+    assert theirs == {("0.0", "2.0")}, f"ben must get his own feedback only: {theirs}"
+
+
+def test_late_submission_is_recorded_and_penalised(labs):
+    instructor("nbgrader generate_assignment ps2 && nbgrader release_assignment ps2")
+    amy = labs["amy"]
+    assert sh(amy, "nbgrader fetch_assignment ps2 --course c101").startswith("0")
+    solve(amy, "ps2")
+    assert sh(amy, "nbgrader submit ps2 --course c101").startswith("0")
+    page = amy.get("courses/", timeout=60).text
+    assert "late" in page, page
+    instructor("nbgrader collect ps2 && nbgrader autograde ps2 && nbgrader export --to late.csv")
+    (row,) = [
+        r
+        for r in csv.DictReader(io.StringIO(instructor("cat late.csv")))
+        if r["assignment"] == "ps2" and r["student_id"] == "amy"
+    ]
+    # due 2020, 10%/day, zero after 3 days late: full marks earned, all taken as late penalty
+    assert float(row["raw_score"]) == 2.0 and float(row["late_submission_penalty"]) == 2.0, row
+    assert float(row["score"]) == 0.0
+
+
+def test_formgrader_opens_for_instructors_only(labs, stack):
+    url = f"http://127.0.0.1:{PORT}/services/formgrader-c101/formgrader/manage_assignments"
+    ida = requests.get(
+        url, headers={"Authorization": f"token {stack.token_for('ida')}"}, timeout=60
+    )
+    assert ida.status_code == 200 and "nbgrader" in ida.text
+    amy = requests.get(
+        url,
+        headers={"Authorization": f"token {labs['amy'].token}"},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert amy.status_code == 403
 
 
 def test_my_courses_page_shows_due_dates_and_submissions(labs):
@@ -172,7 +251,7 @@ def test_my_courses_page_shows_due_dates_and_submissions(labs):
     assert c101["title"] == "Celery 101 (test course)"
     ps1, ps2 = c101["assignments"]
     assert (ps1["id"], ps1["due"], ps1["released"]) == ("ps1", "2030-01-01T00:00:00+00:00", True)
-    assert (ps2["id"], ps2["released"]) == ("ps2", False)
+    assert (ps2["id"], ps2["due"]) == ("ps2", "2020-01-01T00:00:00+00:00")
     page = amy.get("courses/", timeout=60).text
     assert "2030-01-01 00:00 UTC" in page and "submitted 20" in page, page
     assert "loses 10% per day late" in page

@@ -24,6 +24,7 @@ from celerylab_hub import courses, coursesync, roster, secrets
 SECRETS_DIR = os.environ.get("CELERYLAB_SECRETS_DIR") or "/srv/celerylab/secrets"
 HUB_API = os.environ.get("CELERYLAB_HUB_API") or "http://127.0.0.1:8081/hub/api"
 COURSES_DIR = os.environ.get("CELERYLAB_COURSES_DIR") or "/srv/celerylab/courses"
+SOURCE_DIR = "/srv/celerylab/source"  # the repository's source/ (nbgrader source assignments)
 DB_URL = os.environ.get("CELERYLAB_DB_URL") or "sqlite:////srv/jupyterhub/data/jupyterhub.sqlite"
 
 
@@ -71,6 +72,26 @@ def import_roster(text: str, token: str, reset: bool) -> tuple[list[str], dict[s
     if status != 200:
         raise HubError(f"setting passwords failed ({status}): {body.get('message')}")
     return new, body["passwords"]
+
+
+def _ensure_course_containers(declared) -> None:
+    import docker
+
+    from celerylab_hub import coursecontainers
+
+    client = docker.from_env()
+    instance = os.environ.get("CELERYLAB_INSTANCE") or "celerylab"
+    image = os.environ.get("CELERYLAB_LAB_IMAGE") or "celerylab/lab:latest"
+    for course in declared:
+        done = coursecontainers.ensure(
+            client,
+            course,
+            instance=instance,
+            image=image,
+            token=secrets.course_token(SECRETS_DIR, course.id),
+            source_dir=Path(SOURCE_DIR),
+        )
+        print(f"course {course.id}: container {done}", file=sys.stderr)
 
 
 def _write_credentials(passwords: dict[str, str], output: str | None) -> None:
@@ -126,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     p = csub.add_parser("sync", help="create users and course groups to match the declarations")
     p.add_argument("--dir", default=COURSES_DIR, help="folder of course declarations")
     p.add_argument("--output", help="write new users' username,initial_password CSV here")
+    p.add_argument("--no-containers", action="store_true", help="users and groups only")
     args = parser.parse_args(argv)
 
     try:
@@ -151,9 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "courses":
             token = secrets.read(SECRETS_DIR, "ops_api_token")
-            report = coursesync.sync(
-                lambda *a: hub_request(a[0], a[1], token, *a[2:]), courses.load_all(args.dir)
-            )
+            declared = courses.load_all(args.dir)
+            report = coursesync.sync(lambda *a: hub_request(a[0], a[1], token, *a[2:]), declared)
+            if not args.no_containers:
+                _ensure_course_containers(declared)
             for group, names in report.added.items():
                 print(f"{group}: added {', '.join(names)}", file=sys.stderr)
             for group, names in report.removed.items():

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
-from celerylab_hub import secrets
+from celerylab_hub import courses, secrets
 from celerylab_hub.options import CeleryLabOptions
-from celerylab_hub.services import EXCHANGE, EXCHANGE_URL, SERVER_TOKEN_SCOPES, roles, services
+from celerylab_hub.services import (
+    EXCHANGE,
+    EXCHANGE_URL,
+    SERVER_TOKEN_SCOPES,
+    course_groups,
+    course_roles,
+    course_services,
+    roles,
+    services,
+)
 from celerylab_hub.settings import ConfigError, load_env
+from celerylab_hub.spawner import CeleryLabSpawner
 
 AUTHENTICATORS = {
     "native": "celerylab_hub.auth.RosterAuthenticator",
@@ -47,10 +58,13 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         missing = [name for name in REQUIRED.get(options.auth, ()) if not environ.get(name)]
         if missing:
             raise ConfigError(f"CELERYLAB_AUTH={options.auth} needs: {', '.join(missing)}")
+        declared = (
+            courses.load_all(options.courses_dir) if Path(options.courses_dir).is_dir() else []
+        )
         ops_token = secrets.read(options.secrets_dir, "ops_api_token")
         exchange_token = secrets.read(options.secrets_dir, "exchange_api_token")
         proxy_token = secrets.read(options.secrets_dir, "proxy_auth_token")
-    except (ConfigError, FileNotFoundError) as e:
+    except (ConfigError, courses.CourseError, FileNotFoundError) as e:
         details = "\n".join(f"  - {line}" for line in str(e).splitlines())
         raise SystemExit(
             f"celerylab: invalid configuration; the hub will not start:\n{details}"
@@ -62,7 +76,11 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
     c.RosterAuthenticator.initial_admin_password_file = os.path.join(
         options.secrets_dir, "admin_password"
     )
-    c.JupyterHub.services = services(options, ops_token, exchange_token)
-    c.JupyterHub.load_roles = roles(options)
+    instance = c.CeleryLabSpawner.get("instance", CeleryLabSpawner.instance.default_value)
+    c.JupyterHub.services = services(options, ops_token, exchange_token) + course_services(
+        declared, instance, lambda cid: secrets.course_token(options.secrets_dir, cid)
+    )
+    c.JupyterHub.load_roles = roles(options) + course_roles(declared)
+    c.JupyterHub.load_groups = course_groups(declared)
     c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
     c.CeleryLabSpawner.exchange_url = f"{EXCHANGE_URL}/services/{EXCHANGE}/"

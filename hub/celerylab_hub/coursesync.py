@@ -4,8 +4,8 @@
     formgrade-<course>  instructors and graders
 
 Idempotent and exact: members are added and removed until each group is what its course
-declares. Run by `celerylab courses sync` (no hub restart needed). Users new to the hub get a
-generated initial password, returned so the instructor can hand it out.
+declares. Run by `celerylab courses sync` (no hub restart needed). Declared users without a
+password get a generated initial one, returned so the instructor can hand it out.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def sync(request: Request, courses: list[Course]) -> SyncReport:
     if new:
         _ok(*request("POST", "/users", {"usernames": new}), "creating users")
         report.new_users = new
-        status, body = request("POST", "/celerylab/passwords", {"usernames": new})
+    if wanted:  # anyone declared without a password yet (the hub may create users itself)
+        status, body = request("POST", "/celerylab/passwords", {"usernames": wanted})
         if status == 200:  # 409: LTI/OAuth, the provider authenticates
             report.passwords = body["passwords"]
     groups = {g["name"]: set(g["users"]) for g in _ok(*request("GET", "/groups"), "listing groups")}

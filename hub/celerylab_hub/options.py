@@ -20,6 +20,14 @@ class CeleryLabOptions(Configurable):
         config=True,
         help="Directory of the secrets generated at first start (`celerylab setup`).",
     )
+    courses_dir = Unicode(
+        "/srv/celerylab/courses",
+        config=True,
+        help="""Folder of course declarations (course/courses in the repository).
+
+        Each course gets its groups, its formgrader service and the role to reach it. A new
+        course needs a hub restart; students and assignments only `celerylab courses sync`.""",
+    )
     cull_timeout = Integer(
         3600,
         config=True,

@@ -7,6 +7,8 @@ The ops token is also written to the project's .env as CELERYLAB_API_TOKEN for s
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets as random
 from pathlib import Path
@@ -17,6 +19,9 @@ SECRETS = {
     "proxy_auth_token": lambda: random.token_hex(32),
     "ops_api_token": lambda: random.token_hex(32),
     "exchange_api_token": lambda: random.token_hex(32),
+    # Each course's formgrader service token is derived from this key (course_token), so the
+    # hub's config and the course container agree without a file per course.
+    "course_token_key": lambda: random.token_hex(32),
     "admin_password": lambda: random.token_urlsafe(12),
 }
 #: The exchange service and the course containers run as this user (never a student's UID).
@@ -34,6 +39,11 @@ def read(secrets_dir: str | Path, name: str) -> str:
         raise FileNotFoundError(
             f"secret {path} is missing: run `celerylab setup` (the compose setup service) first"
         ) from None
+
+
+def course_token(secrets_dir: str | Path, course_id: str) -> str:
+    key = read(secrets_dir, "course_token_key").encode()
+    return hmac.new(key, f"formgrader:{course_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def _write_private(path: Path, text: str) -> None:

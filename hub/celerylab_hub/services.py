@@ -19,6 +19,40 @@ SERVER_TOKEN_SCOPES = [
 ]
 
 
+def course_services(courses, instance: str, token) -> list[dict]:
+    """One formgrader service per course: its course container, for its instructors only."""
+    return [
+        {
+            "name": c.formgrader_service,
+            "url": f"http://{instance}-course-{c.id}:8888",
+            "api_token": token(c.id),
+            "oauth_no_confirm": True,
+            "info": {"course": c.title},
+        }
+        for c in courses
+    ]
+
+
+def course_roles(courses) -> list[dict]:
+    return [
+        {
+            "name": c.grader_group,
+            "description": f"instructors and graders of {c.title}",
+            "scopes": [f"access:services!service={c.formgrader_service}"],
+            "groups": [c.grader_group],
+        }
+        for c in courses
+    ]
+
+
+def course_groups(courses) -> dict:
+    groups = {}
+    for c in courses:
+        groups[c.student_group] = {"users": list(c.students)}
+        groups[c.grader_group] = {"users": list(c.staff)}
+    return groups
+
+
 def services(options, ops_token: str, exchange_token: str) -> list[dict]:
     result = [
         {"name": options.ops_service, "api_token": ops_token},

@@ -264,6 +264,13 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
         "where generated secrets live",
     ),
+    Setting(
+        "CELERYLAB_COURSES_DIR",
+        "CeleryLabOptions",
+        "courses_dir",
+        _text,
+        "folder of course declarations inside the hub",
+    ),
     # LTI 1.3 (CELERYLAB_AUTH=lti13): values from the LMS's tool registration.
     Setting(
         "CELERYLAB_LTI13_CLIENT_ID",

@@ -63,6 +63,11 @@ unset CELERYLAB_REDIS_PASSWORD
   cp -rn /etc/celerylab/skel/. "$home/" && touch "$home/.celerylab-initialised"
 }
 
+# A course container (the formgrader service of a course): configure nbgrader for the course.
+if [ -n "${CELERYLAB_COURSE:-}" ]; then
+  /opt/lab/bin/python -m celerylab_lab.course
+fi
+
 cp -r /etc/celerylab/service "$run/service"
 runsvdir "$run/service" &
 exec "$@"

@@ -15,6 +15,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _alembic_head_once() -> None:
+    """nbgrader runs `alembic heads` in a subprocess (~7 s here) for every new gradebook, and
+    every test makes a new one; the answer never changes within a run, so ask once."""
+    import functools
+
+    import nbgrader.api
+
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
+
+
+_alembic_head_once()
+
+
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:

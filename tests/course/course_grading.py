@@ -39,6 +39,13 @@ def autograde(
     """Generate `assignment` from the repository's source/, submit the notebooks in
     `submission_from` ("source", "release" or a folder) as `student`, autograde, and read the
     gradebook."""
+    return autograde_many(assignment, {student: submission_from}, tmp_path)[student]
+
+
+def autograde_many(
+    assignment: str, submissions: dict[str, str | Path], tmp_path: Path
+) -> dict[str, Result]:
+    """As autograde, for several students of one generated assignment (one course directory)."""
     from nbgrader.api import Gradebook
 
     root = tmp_path / "course"
@@ -46,39 +53,42 @@ def autograde(
     api = nbgrader_api(root)
     generated = api.generate_assignment(assignment, force=True)
     assert generated["success"], generated["log"]
-    src = Path(submission_from)
-    if str(submission_from) in ("source", "release"):
-        src = REPO / str(submission_from) / assignment
-    dest = root / "submitted" / student / assignment
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    saved = {k: os.environ.get(k) for k in SANDBOX_ENV}
-    os.environ.update(SANDBOX_ENV)
-    try:
-        graded = api.autograde(assignment, student, force=True, create=True)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    assert graded["success"], graded["log"]
-    feedback = "\n".join(
-        _notebook_text(p)
-        for p in sorted((root / "autograded" / student / assignment).glob("*.ipynb"))
-    )
-    with Gradebook(api.coursedir.db_url) as gb:
-        sub = gb.find_submission(assignment, student)
-        grades, pending, auto_max = {}, [], 0.0
-        for nb in sub.notebooks:
-            for g in nb.grades:
-                grades[g.name] = (g.score or 0.0, g.max_score)
-                if g.needs_manual_grade:
-                    pending.append(g.name)
-                if g.auto_score is not None or g.cell.cell_type == "code":
-                    auto_max += g.max_score
-        return Result(
-            sub.score, sub.max_score, auto_max, grades, pending, feedback, api.coursedir.db_url
+    results = {}
+    for student, submission_from in submissions.items():
+        src = Path(submission_from)
+        if str(submission_from) in ("source", "release"):
+            src = REPO / str(submission_from) / assignment
+        dest = root / "submitted" / student / assignment
+        shutil.copytree(
+            src, dest, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
         )
+        saved = {k: os.environ.get(k) for k in SANDBOX_ENV}
+        os.environ.update(SANDBOX_ENV)
+        try:
+            graded = api.autograde(assignment, student, force=True, create=True)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        assert graded["success"], graded["log"]
+        autograded = root / "autograded" / student / assignment
+        feedback = "\n".join(_notebook_text(p) for p in sorted(autograded.glob("*.ipynb")))
+        with Gradebook(api.coursedir.db_url) as gb:
+            sub = gb.find_submission(assignment, student)
+            grades, pending, auto_max = {}, [], 0.0
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    grades[g.name] = (g.score or 0.0, g.max_score)
+                    if g.needs_manual_grade:
+                        pending.append(g.name)
+                    if g.auto_score is not None or g.cell.cell_type == "code":
+                        auto_max += g.max_score
+            results[student] = Result(
+                sub.score, sub.max_score, auto_max, grades, pending, feedback, api.coursedir.db_url
+            )
+    return results
 
 
 def _notebook_text(path: Path) -> str:

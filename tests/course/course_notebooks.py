@@ -20,10 +20,16 @@ class LabSession:
     """A student's lab services: Redis, the supervised worker (via the shim, running the starter
     module as a fresh lab does) and Flower."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, full: bool = True):
+        """full: also start Flower and the starter worker, as a fresh lab has them (only the
+        notebooks that use them need them; the others point the worker at their own module)."""
         self.tmp = tmp
         self.redis = RedisServer().start()
-        self.flower = Flower("tasks", self.redis.url(0), self.redis.url(1), SHIM / "home").start()
+        self.flower = None
+        if full:
+            self.flower = Flower(
+                "tasks", self.redis.url(0), self.redis.url(1), SHIM / "home"
+            ).start()
         self.state = tmp / "shim-state"
         self.state.mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -31,12 +37,13 @@ class LabSession:
             "CELERY_RESULT_BACKEND": self.redis.url(1),
             "CELERYLAB_SHIM_DIR": str(self.state),
             "CELERYLAB_SHIM_PYTHON": sys.executable,
-            "CELERYLAB_FLOWER_URL": self.flower.url,
+            "CELERYLAB_FLOWER_URL": self.flower.url if self.flower else "http://127.0.0.1:9",
             "PATH": os.pathsep.join(
                 [str(SHIM), str(Path(sys.executable).parent), os.environ["PATH"]]
             ),
         }
-        self.shim("use", "tasks", "--workdir", str(SHIM / "home"))
+        if full:
+            self.shim("use", "tasks", "--workdir", str(SHIM / "home"))
 
     def shim(self, *args: str) -> None:
         subprocess.run(
@@ -48,7 +55,8 @@ class LabSession:
 
     def close(self) -> None:
         self.shim("stop")
-        self.flower.stop()
+        if self.flower:
+            self.flower.stop()
         self.redis.stop()
 
     def execute(

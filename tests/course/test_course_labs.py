@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from celerylab_course.curriculum import Curriculum
-from course_grading import autograde
+from course_grading import autograde_many
 
 REPO = Path(__file__).resolve().parents[2]
 CURRICULUM = Curriculum.load()
@@ -21,14 +21,10 @@ pytestmark = pytest.mark.redis
 
 
 @pytest.mark.parametrize("assignment", LABS)
-def test_solution_full_marks(assignment, tmp_path):
-    result = autograde(assignment, "source", tmp_path)
-    auto = {k: v for k, v in result.grades.items() if k not in result.pending}
-    assert auto and all(score == top for score, top in auto.values()), (auto, result.feedback)
-
-
-@pytest.mark.parametrize("assignment", LABS)
-def test_release_below_pass_mark(assignment, tmp_path):
-    result = autograde(assignment, "release", tmp_path)
-    assert result.score < CURRICULUM.rules.pass_fraction * result.max_score
-    assert result.score == 0, result.feedback
+def test_solution_full_marks_release_below_pass_mark(assignment, tmp_path):
+    graded = autograde_many(assignment, {"solution": "source", "untouched": "release"}, tmp_path)
+    solution, untouched = graded["solution"], graded["untouched"]
+    auto = {k: v for k, v in solution.grades.items() if k not in solution.pending}
+    assert auto and all(score == top for score, top in auto.values()), (auto, solution.feedback)
+    assert untouched.score < CURRICULUM.rules.pass_fraction * untouched.max_score
+    assert untouched.score == 0, untouched.feedback

@@ -3,7 +3,7 @@ and feedback carries each question's explanation."""
 
 import pytest
 from celerylab_course.curriculum import Curriculum
-from course_grading import autograde
+from course_grading import autograde_many
 
 CURRICULUM = Curriculum.load()
 QUIZZES = sorted(
@@ -15,12 +15,12 @@ QUIZZES = sorted(
 def test_quiz_key_full_marks_release_nothing(assignment, tmp_path):
     module = next(m for m in CURRICULUM.modules.values() if m.quiz.assignment == assignment)
     bank = CURRICULUM.banks[module.code]
-    key = autograde(assignment, "source", tmp_path / "key")
+    graded = autograde_many(assignment, {"key": "source", "blank": "release"}, tmp_path)
+    key, blank = graded["key"], graded["blank"]
     auto = {gid: v for gid, v in key.grades.items() if gid not in key.pending}
     assert all(score == top for score, top in auto.values()), (auto, key.feedback)
     assert len(auto) == sum(q.autograded for q in bank.questions)
     for q in bank.questions:
         if q.autograded:
             assert f"{q.id}: correct." in key.feedback
-    blank = autograde(assignment, "release", tmp_path / "blank")
     assert blank.score == 0, blank.feedback

@@ -77,7 +77,7 @@ def test_misspelt_setting_is_refused():
 def test_compose_passes_every_setting_to_the_hub():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     passed = {k for k in compose["services"]["hub"]["environment"] if k.startswith("CELERYLAB_")}
-    fixed_by_compose = {"CELERYLAB_SECRETS_DIR"}  # where compose mounts the secrets volume
+    fixed_by_compose = {"CELERYLAB_SECRETS_DIR", "CELERYLAB_COURSES_DIR"}  # mount points
     assert passed == {s.env for s in SETTINGS} - fixed_by_compose
 
 

@@ -1,0 +1,139 @@
+"""One container per course: the course's formgrader service and the instructors' nbgrader.
+
+Created by `celerylab courses sync` (in the hub container, the only place with the Docker
+socket) from the lab image in course mode (celerylab_lab.course). It keeps the course directory
+(gradebook, source, release, submitted, autograded, feedback) on the volume
+<instance>-course-<id> and mounts the exchange volume; students' labs mount neither. Its
+jupyterhub-singleuser runs as the hub service formgrader-<id>, which only the course's
+formgrade-<id> group may open. A container whose settings changed is replaced; the volume stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from celerylab_hub.courses import Course
+from celerylab_hub.secrets import EXCHANGE_UID
+from celerylab_hub.spawner import LAB_CAPABILITIES, LAB_HOME
+
+HUB_API = "http://hub:8081/hub/api"
+SEED = "/srv/celerylab/source-seed"
+SPEC_LABEL = "org.celerylab.course-spec"
+
+
+def environment(course: Course, token: str) -> dict[str, str]:
+    service = course.formgrader_service
+    prefix = f"/services/{service}/"
+    scopes = json.dumps([f"access:services!service={service}"])
+    # Derived from the service token: stable across restarts, different for every course.
+    redis_password = hmac.new(token.encode(), b"redis", hashlib.sha256).hexdigest()[:32]
+    redis = f"redis://:{redis_password}@127.0.0.1:6379"
+    return {
+        "NB_USER": f"grader-{course.id}",
+        "CELERYLAB_UID": str(EXCHANGE_UID),
+        "CELERYLAB_REDIS_PASSWORD": redis_password,
+        "CELERY_BROKER_URL": f"{redis}/0",
+        "CELERY_RESULT_BACKEND": f"{redis}/1",
+        "CELERYLAB_COURSE": json.dumps(
+            {
+                "id": course.id,
+                "title": course.title,
+                "students": list(course.students),
+                "assignments": [
+                    {"id": a.id, "due": a.due.isoformat() if a.due else None}
+                    for a in course.assignments
+                ],
+                "late_policy": vars(course.late_policy),
+            }
+        ),
+        # jupyterhub-singleuser as the hub service formgrader-<course>
+        "JUPYTERHUB_SERVICE_NAME": service,
+        "JUPYTERHUB_API_TOKEN": token,
+        "JUPYTERHUB_API_URL": HUB_API,
+        "JUPYTERHUB_BASE_URL": "/",
+        "JUPYTERHUB_SERVICE_PREFIX": prefix,
+        "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8888",
+        "JUPYTERHUB_CLIENT_ID": f"service-{service}",
+        "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{prefix}oauth_callback",
+        "JUPYTERHUB_OAUTH_ACCESS_SCOPES": scopes,
+        "JUPYTERHUB_OAUTH_SCOPES": scopes,
+        "JUPYTERHUB_DEFAULT_URL": "/formgrader",  # opens in its own tab: no iframe, strict CSP kept
+    }
+
+
+def _seed_archive(source_dir: Path, assignments: list[str]) -> bytes:
+    """The platform's source/<assignment> folders of this course at SEED, owned by the grader
+    (extracted at / by put_archive, so the parent folders come first)."""
+
+    def own(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = EXCHANGE_UID
+        return info
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        parts = Path(SEED.lstrip("/")).parts
+        for depth in range(1, len(parts) + 1):
+            folder = tarfile.TarInfo("/".join(parts[:depth]))
+            folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(own(folder))
+        for name in assignments:
+            if (source_dir / name).is_dir():
+                tar.add(source_dir / name, arcname=f"{SEED.lstrip('/')}/{name}", filter=own)
+    return buffer.getvalue()
+
+
+def ensure(
+    client: docker.DockerClient,
+    course: Course,
+    *,
+    instance: str,
+    image: str,
+    token: str,
+    source_dir: Path,
+) -> str:
+    """Create, replace or start the course's container; return what was done."""
+    name = f"{instance}-course-{course.id}"
+    env = environment(course, token)
+    volumes = {
+        f"{instance}-course-{course.id}": {"bind": LAB_HOME, "mode": "rw"},
+        f"{instance}-exchange": {"bind": "/srv/celerylab/exchange", "mode": "rw"},
+    }
+    spec = hashlib.sha256(json.dumps([image, env, volumes], sort_keys=True).encode()).hexdigest()
+    try:
+        existing = client.containers.get(name)
+    except docker.errors.NotFound:
+        existing = None
+    if existing is not None:
+        if existing.labels.get(SPEC_LABEL) == spec:
+            if existing.status != "running":
+                existing.start()
+                return "started"
+            return "unchanged"
+        existing.remove(force=True)
+    container = client.containers.create(
+        image,
+        name=name,
+        hostname=name,
+        environment=env,
+        volumes=volumes,
+        network=instance,
+        labels={SPEC_LABEL: spec, "org.celerylab.course": course.id},
+        cap_drop=["ALL"],
+        cap_add=LAB_CAPABILITIES,
+        security_opt=["no-new-privileges"],
+        pids_limit=1024,
+        mem_limit="2g",
+        restart_policy={"Name": "unless-stopped"},
+        command=["jupyterhub-singleuser"],
+    )
+    container.put_archive("/", _seed_archive(source_dir, [a.id for a in course.assignments]))
+    container.start()
+    return "replaced" if existing is not None else "created"
