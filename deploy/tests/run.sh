@@ -58,7 +58,7 @@ docker info >/dev/null 2>&1 || missing "the Docker engine is not running (script
 docker compose version >/dev/null 2>&1 || missing "Docker Compose v2 is missing (scripts/bootstrap-docker.sh)"
 command -v rsync >/dev/null 2>&1 || {
   if command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null
   else
     missing "rsync is missing"
   fi
