@@ -1,7 +1,7 @@
 """The deployed platform through HTTPS: redirects, security headers, a student's whole path."""
 
 import requests
-from conftest import CA, HTTP_URL, STUDENT, URL
+from conftest import CA, HTTP_URL, STUDENT, URL, initial_passwords, login
 
 
 def test_http_redirects_to_https():
@@ -28,6 +28,15 @@ def test_security_headers():
     assert h["X-Frame-Options"] == "SAMEORIGIN"
     assert "Referrer-Policy" in h
     assert "Server" not in h
+
+
+def test_login_cookies_are_secure_and_httponly():
+    password = initial_passwords()["student2"]
+    session = login("student2", password)
+    cookies = {c.name: c for c in session.cookies}
+    for name in ("jupyterhub-hub-login", "jupyterhub-session-id"):
+        assert cookies[name].secure, f"{name} is sent over plain HTTP too"
+        assert cookies[name].has_nonstandard_attr("HttpOnly"), f"{name} is readable by scripts"
 
 
 def test_student_logs_in_gets_a_lab_and_runs_a_task(student):
