@@ -8,7 +8,7 @@ import pytest
 from course_notebooks import LabSession, errors
 
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(
+NOTEBOOKS = sorted(  # lessons and labs; quizzes execute in test_course_quizzes
     (p.parent.name, p.name)
     for p in (REPO / "source").glob("*/*.ipynb")
     if not p.parent.name.endswith("-quiz")
@@ -17,9 +17,15 @@ NOTEBOOKS = sorted(
 pytestmark = pytest.mark.redis
 
 
-@pytest.mark.parametrize(
-    ("assignment", "notebook"), NOTEBOOKS, ids=[f"{a}/{n}" for a, n in NOTEBOOKS]
-)
+def _params():
+    """Lab notebooks are also executed, cell by cell, by their autograding test (every cell but
+    the try-it ones, which need the lab's own services): their lab-session run is `slow`."""
+    for assignment, notebook in NOTEBOOKS:
+        marks = [] if assignment.endswith("-lessons") else [pytest.mark.slow]
+        yield pytest.param(assignment, notebook, marks=marks, id=f"{assignment}/{notebook}")
+
+
+@pytest.mark.parametrize(("assignment", "notebook"), list(_params()))
 def test_notebook_executes_cleanly(assignment, notebook, tmp_path):
     # Only the F01 notebooks check Flower and a worker they did not start themselves.
     session = LabSession(tmp_path, full=assignment.startswith("f01-"))
