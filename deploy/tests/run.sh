@@ -84,10 +84,10 @@ destroy() {
   local p
   docker service ls -q --filter name=clab-swarm- 2>/dev/null | xargs -r docker service rm >/dev/null 2>&1 || true
   for p in "${PROJECTS[@]}"; do
-    docker ps -aq --filter "name=^${p}-lab-" | xargs -r docker rm -f >/dev/null
+    docker ps -aq --filter "name=^${p}-(lab|course)-" | xargs -r docker rm -f >/dev/null
     docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
     docker volume ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker volume rm -f >/dev/null
-    docker volume ls -q | grep -E "^${p}-home-" | xargs -r docker volume rm -f >/dev/null || true
+    docker volume ls -q | grep -E "^${p}-(home|course)-" | xargs -r docker volume rm -f >/dev/null || true
     docker network rm "$p" >/dev/null 2>&1 || true
   done
   rm -f /etc/cron.d/celerylab-backup-clab-deploy /etc/cron.d/celerylab-backup-clab-swarm
@@ -191,6 +191,15 @@ upgrade() {
   hub_after=$(docker inspect -f '{{.Image}}' clab-deploy-hub-1)
   [ "$hub_before" != "$hub_after" ] || { echo "the hub still runs the old image" >&2; return 1; }
   (cd "$WORK/celerylab" && docker compose exec -T hub python3 -c 'import celerylab_hub._upgrade_test') || return 1
+  # The recreated proxy learns the running labs' routes from the hub once it has started.
+  local token i
+  token=$(sed -n 's/^CELERYLAB_API_TOKEN=//p' "$WORK/celerylab/ops.env")
+  for i in $(seq 1 60); do
+    curl -sf --cacert "$WORK/tls/ca/ca.crt" -H "Authorization: token $token" \
+      https://127.0.0.1:18443/hub/api/proxy | grep -q '"/user/student1/"' && break
+    [ "$i" = 60 ] && { echo "student1's route did not come back within a minute" >&2; return 1; }
+    sleep 1
+  done
   [ "$(docker ps -q --filter name=^clab-deploy-lab-student1$)" = "$lab" ] ||
     { echo "student1's lab did not survive the upgrade" >&2; return 1; }
   echo "hub image $hub_before -> $hub_after; student1's lab $lab still running"
@@ -202,8 +211,8 @@ check "drill: a student's file and a graded submission" pytest_ tests/drill_1_be
 check "drill: backup" "$WORK/bin/celerylab-backup" run
 destroy_stack() {
   (cd "$WORK/celerylab" && docker compose down --volumes --remove-orphans) &&
-    docker ps -aq --filter "name=^clab-deploy-lab-" | xargs -r docker rm -f &&
-    docker volume ls -q | grep -E '^clab-deploy-home-' | xargs -r docker volume rm &&
+    docker ps -aq --filter "name=^clab-deploy-(lab|course)-" | xargs -r docker rm -f &&
+    docker volume ls -q | grep -E '^clab-deploy-(home|course)-' | xargs -r docker volume rm &&
     rm -f "$WORK/celerylab/ops.env" &&
     left=$(docker volume ls -q | grep -E '^clab-deploy[-_]' || true) &&
     { [ -z "$left" ] || { echo "volumes left: $left" >&2; return 1; }; }
