@@ -328,6 +328,47 @@ def _grade_cells(source: Path) -> dict[str, set[str]]:
     return _CELLS[source]
 
 
+def _returns_none(stmt: ast.Expr) -> bool:
+    """Calls known to return None: print and the course's check helpers."""
+    if not isinstance(stmt.value, ast.Call):
+        return False
+    func = stmt.value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name == "print" or name.startswith(("expect_", "check_", "format_"))
+
+
+def rule_grade_cells(ctx: Context) -> Iterator[Finding]:
+    """nbgrader turns a test cell's final value into a partial grade, so a test cell that ends
+    in an expression (say, a call returning 1) silently loses points. Allowed only when the line
+    says it is a partial grade."""
+    for nb_path in sorted((ctx.repo / "source").glob("*/*.ipynb")):
+        bad = []
+        for cell in json.loads(nb_path.read_text()).get("cells", []):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            source = "".join(cell.get("source", ""))
+            lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+            try:
+                body = ast.parse("\n".join(lines)).body
+            except SyntaxError:
+                bad.append(f"{meta.get('grade_id')} (does not parse)")
+                continue
+            if body and isinstance(body[-1], ast.Expr) and not _returns_none(body[-1]):
+                last = lines[body[-1].end_lineno - 1]
+                if "partial grade" not in last:
+                    bad.append(str(meta.get("grade_id")))
+        if bad:
+            yield Finding(
+                FAIL,
+                "grade-cells",
+                nb_path.parent.name,
+                f"{nb_path.name}: test cells end in a value nbgrader would take as a "
+                f"partial grade: {', '.join(bad)}",
+            )
+    yield Finding(OK, "grade-cells", "source", "no test cell ends in an accidental partial grade")
+
+
 # ---------------------------------------------------------------- per path
 
 
@@ -393,6 +434,7 @@ RULES: list[Callable[[Context], Iterator[Finding]]] = [
     rule_practical_hours,
     rule_bank,
     rule_ready,
+    rule_grade_cells,
     rule_path_hours,
     rule_practical_mix,
 ]

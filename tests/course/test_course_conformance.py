@@ -177,3 +177,20 @@ def test_checker_exits_non_zero_on_violation(course, capsys):
     edit(module_file(course, "F01-DISTRO-SYS"), lambda d: d.update(duration=[7, 10]))
     assert conformance.main(["--course", str(course), "--repo", str(REPO), "-q"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_test_cell_ending_in_a_value_is_caught(tmp_path):
+    """nbgrader would take the value of `client.delete(...)` (1) as a partial grade."""
+    from celerylab_course import notebooks
+
+    cells = [
+        notebooks.tests("client.delete('lock')", "test-leaky", 2),
+        notebooks.tests("expect_pep8('x.py')", "test-fine", 1),
+        notebooks.tests("float(2 * 0.5)  # the cell's value is the partial grade", "test-meant", 2),
+    ]
+    notebooks.write(notebooks.notebook(cells, "x"), tmp_path / "source" / "x-lab" / "x.ipynb")
+    found = [f for f in conformance.run(REPO / "course", tmp_path) if f.rule == "grade-cells"]
+    assert [(f.level, f.subject) for f in found if f.level == conformance.FAIL] == [
+        (conformance.FAIL, "x-lab")
+    ]
+    assert "test-leaky" in found[0].message and "test-meant" not in found[0].message
