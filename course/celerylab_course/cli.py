@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("progress", help="which success criteria a student meets")
     p.add_argument("db_url", help="nbgrader gradebook URL, e.g. sqlite:////srv/course/gradebook.db")
     p.add_argument("student")
+    sub.add_parser("assignments", help="every assignment in course order, as JSON")
     args = parser.parse_args(argv)
 
     if args.command == "conformance":
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             print(p)
         print(f"release check: {len(problems)} problem(s)")
         return 1 if problems else 0
+    if args.command == "assignments":
+        import json
+
+        print(json.dumps(assignment_list(curriculum), indent=2))
+        return 0
     if args.command == "progress":
         from celerylab_course import criteria
 
@@ -67,6 +73,33 @@ def main(argv: list[str] | None = None) -> int:
         print(criteria.format_report(report))
         return 0
     return 2
+
+
+def assignment_list(curriculum: Curriculum) -> list[dict]:
+    """[{name, module, kind, title}] for every ready module's assignments, in course order."""
+    order = [code for p in curriculum.paths.values() for code in p.modules]
+    result = []
+    for code in order:
+        module = curriculum.modules.get(code)
+        if module is None or module.status != "ready":
+            continue
+        for name in module.lessons:
+            result.append({"name": name, "module": code, "kind": "lessons", "title": module.title})
+        for p in module.practicals:
+            if p.assignment:
+                result.append(
+                    {"name": p.assignment, "module": code, "kind": "lab", "title": p.title}
+                )
+        if module.quiz.assignment:
+            result.append(
+                {
+                    "name": module.quiz.assignment,
+                    "module": code,
+                    "kind": "quiz",
+                    "title": module.quiz.title,
+                }
+            )
+    return result
 
 
 if __name__ == "__main__":

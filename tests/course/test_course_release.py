@@ -22,3 +22,11 @@ def test_leak_scan_catches_markers_and_keys(tmp_path):
     found = build.leaks(tmp_path / "release", Curriculum.load())
     assert any("BEGIN HIDDEN TESTS" in f for f in found)
     assert any("countdown" in f for f in found)
+
+
+def test_assignment_list_matches_source():
+    from celerylab_course.cli import assignment_list
+
+    names = [a["name"] for a in assignment_list(Curriculum.load())]
+    assert sorted(names) == sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
+    assert names[:3] == ["f01-lessons", "f01-environment-lab", "f01-quiz"]
