@@ -5,6 +5,8 @@ Usage:
     celerylab roster import roster.csv   # add students; prints their initial passwords as CSV
     celerylab roster import - < roster.csv --output credentials.csv
     celerylab admin-password             # the first admin's one-time password, while unchanged
+    celerylab courses sync               # users, course groups and course containers from
+                                         # course/courses/*.yaml; prints new passwords as CSV
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 from celerylab_hub import courses, coursesync, roster, secrets
@@ -32,7 +35,8 @@ class HubError(RuntimeError):
     pass
 
 
-def hub_request(method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
+def hub_request(token: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    """Call the hub's REST API (on the hub's own port, not through the proxy)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(  # noqa: S310 - HUB_API is our own hub's http URL
         f"{HUB_API}{path}",
@@ -51,27 +55,6 @@ def hub_request(method: str, path: str, token: str, body: dict | None = None) ->
         return e.code, {"message": message}
     except urllib.error.URLError as e:
         raise HubError(f"cannot reach the hub at {HUB_API}: {e.reason}") from None
-
-
-def import_roster(text: str, token: str, reset: bool) -> tuple[list[str], dict[str, str]]:
-    names = roster.parse(text)
-    status, existing = hub_request("GET", "/users?limit=10000", token)
-    if status != 200:
-        raise HubError(f"listing users failed ({status}): {existing.get('message')}")
-    known = {u["name"] for u in existing}
-    new = [n for n in names if n not in known]
-    if new:
-        status, body = hub_request("POST", "/users", token, {"usernames": new})
-        if status != 201:
-            raise HubError(f"creating users failed ({status}): {body.get('message')}")
-    status, body = hub_request(
-        "POST", "/celerylab/passwords", token, {"usernames": names, "reset": reset}
-    )
-    if status == 409:  # LTI/OAuth: the provider authenticates; no passwords to hand out
-        return new, {}
-    if status != 200:
-        raise HubError(f"setting passwords failed ({status}): {body.get('message')}")
-    return new, body["passwords"]
 
 
 def _ensure_course_containers(declared) -> None:
@@ -163,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "roster":
             text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-            token = secrets.read(SECRETS_DIR, "ops_api_token")
-            new, passwords = import_roster(text, token, args.reset)
+            request = partial(hub_request, secrets.read(SECRETS_DIR, "ops_api_token"))
+            new, passwords = coursesync.ensure_users(request, roster.parse(text), args.reset)
             print(
                 f"celerylab roster: {len(new)} new students; {len(passwords)} passwords issued",
                 file=sys.stderr,
@@ -172,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             _write_credentials(passwords, args.output)
             return 0
         if args.command == "courses":
-            token = secrets.read(SECRETS_DIR, "ops_api_token")
+            request = partial(hub_request, secrets.read(SECRETS_DIR, "ops_api_token"))
             declared = courses.load_all(args.dir)
-            report = coursesync.sync(lambda *a: hub_request(a[0], a[1], token, *a[2:]), declared)
+            report = coursesync.sync(request, declared)
             if not args.no_containers:
                 _ensure_course_containers(declared)
             for group, names in report.added.items():

@@ -22,7 +22,7 @@ import docker.errors
 
 from celerylab_hub.courses import Course
 from celerylab_hub.secrets import EXCHANGE_UID
-from celerylab_hub.spawner import LAB_CAPABILITIES, LAB_HOME
+from celerylab_hub.spawner import LAB_CAPABILITIES, LAB_HOME, lab_identity
 
 HUB_API = "http://hub:8081/hub/api"
 SEED = "/srv/celerylab/source-seed"
@@ -35,13 +35,8 @@ def environment(course: Course, token: str) -> dict[str, str]:
     scopes = json.dumps([f"access:services!service={service}"])
     # Derived from the service token: stable across restarts, different for every course.
     redis_password = hmac.new(token.encode(), b"redis", hashlib.sha256).hexdigest()[:32]
-    redis = f"redis://:{redis_password}@127.0.0.1:6379"
     return {
-        "NB_USER": f"grader-{course.id}",
-        "CELERYLAB_UID": str(EXCHANGE_UID),
-        "CELERYLAB_REDIS_PASSWORD": redis_password,
-        "CELERY_BROKER_URL": f"{redis}/0",
-        "CELERY_RESULT_BACKEND": f"{redis}/1",
+        **lab_identity(f"grader-{course.id}", EXCHANGE_UID, redis_password),
         "CELERYLAB_COURSE": json.dumps(
             {
                 "id": course.id,

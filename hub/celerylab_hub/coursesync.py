@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from celerylab_hub.courses import Course
 
-#: (method, path, body) -> (status, json); see celerylab_hub.cli.hub_request
+#: (method, path[, body]) -> (status, json); see celerylab_hub.cli.hub_request
 Request = Callable[..., tuple[int, object]]
 
 
@@ -38,18 +38,28 @@ def _ok(status: int, body, what: str, expected=(200, 201, 204)) -> object:
     return body
 
 
-def sync(request: Request, courses: list[Course]) -> SyncReport:
-    report = SyncReport()
+def ensure_users(
+    request: Request, names: list[str], reset: bool = False
+) -> tuple[list[str], dict[str, str]]:
+    """Create the hub users that are missing and give a generated password to each one without
+    a password (to all of them with reset). Returns (new users, {name: password})."""
     users = {u["name"] for u in _ok(*request("GET", "/users?limit=100000"), "listing users")}
-    wanted = sorted({n for c in courses for n in (*c.students, *c.staff)})
-    new = [n for n in wanted if n not in users]
+    new = [n for n in names if n not in users]
     if new:
         _ok(*request("POST", "/users", {"usernames": new}), "creating users")
-        report.new_users = new
-    if wanted:  # anyone declared without a password yet (the hub may create users itself)
-        status, body = request("POST", "/celerylab/passwords", {"usernames": wanted})
-        if status == 200:  # 409: LTI/OAuth, the provider authenticates
-            report.passwords = body["passwords"]
+    if not names:
+        return new, {}
+    status, body = request("POST", "/celerylab/passwords", {"usernames": names, "reset": reset})
+    if status == 409:  # LTI/OAuth: the login provider authenticates; no passwords to hand out
+        return new, {}
+    return new, _ok(status, body, "setting passwords")["passwords"]
+
+
+def sync(request: Request, courses: list[Course]) -> SyncReport:
+    report = SyncReport()
+    wanted = sorted({n for c in courses for n in (*c.students, *c.staff)})
+    # The hub may have created declared users itself (load_groups): passwords for all of them.
+    report.new_users, report.passwords = ensure_users(request, wanted)
     groups = {g["name"]: set(g["users"]) for g in _ok(*request("GET", "/groups"), "listing groups")}
     for course in courses:
         for group, members in (

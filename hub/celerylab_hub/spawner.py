@@ -22,6 +22,21 @@ LAB_PORT = 8888
 LAB_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"]
 
 
+def lab_identity(name: str, uid: int, redis_password: str) -> dict[str, str]:
+    """What the lab image's start script needs: who it runs as, and its private Redis.
+
+    The Celery URLs are in the container's own environment, so kernels, terminals and
+    `docker exec` all agree."""
+    redis = f"redis://:{redis_password}@127.0.0.1:6379"
+    return {
+        "NB_USER": name,
+        "CELERYLAB_UID": str(uid),
+        "CELERYLAB_REDIS_PASSWORD": redis_password,
+        "CELERY_BROKER_URL": f"{redis}/0",
+        "CELERY_RESULT_BACKEND": f"{redis}/1",
+    }
+
+
 class LabStartError(RuntimeError):
     """A lab could not start; the message is shown to the student on the spawn page."""
 
@@ -186,16 +201,9 @@ class CeleryLabSpawner(DockerSpawner):
 
     def get_env(self):
         env = super().get_env()
-        password = secrets.token_urlsafe(24)
-        redis = f"redis://:{password}@127.0.0.1:6379"
+        env.update(lab_identity(self.user.name, self.lab_uid, secrets.token_urlsafe(24)))
         env.update(
-            NB_USER=self.user.name,
-            CELERYLAB_UID=str(self.lab_uid),
-            CELERYLAB_REDIS_PASSWORD=password,
             CELERYLAB_REDIS_MAXMEMORY=self.redis_maxmemory,
-            # In the container's own environment, so kernels, terminals and `docker exec` agree.
-            CELERY_BROKER_URL=f"{redis}/0",
-            CELERY_RESULT_BACKEND=f"{redis}/1",
             CELERYLAB_WORKER_POOL=self.worker_pool,
             CELERYLAB_WORKER_CONCURRENCY=str(self.worker_concurrency),
             CELERYLAB_WORKER_AUTOSCALE=self.worker_autoscale,
@@ -210,7 +218,7 @@ class CeleryLabSpawner(DockerSpawner):
         except docker.errors.ImageNotFound as e:
             raise LabStartError(
                 f"The lab image {self.image!r} is not on this host. "
-                "An administrator must build it (make images)."
+                "An administrator must build it (scripts/up.sh does)."
             ) from e
         await self._wait_until_listening(ip, port)
         return ip, port
