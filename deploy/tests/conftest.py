@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -95,3 +96,37 @@ def student() -> Hub:
     assert password, f"no initial password for {STUDENT} in {STACK_DIR}/credentials/"
     session = login(STUDENT, password)
     return Hub(URL, own_token(session, STUDENT))
+
+
+def course_container() -> str:
+    """The first course container of the deployment (celerylab courses sync made it)."""
+    project = os.environ.get("CELERYLAB_DEPLOY_PROJECT", "clab-deploy")
+    names = subprocess.run(
+        ["docker", "ps", "--format", "{{.Names}}", "--filter", f"name=^{project}-course-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert names, f"no course container of {project} is running (celerylab courses sync)"
+    return sorted(names)[0]
+
+
+def in_course(code: str, timeout: float = 180) -> str:
+    """Run Python in the course container as its instructor account, in the course folder."""
+    container = course_container()
+    owner = subprocess.run(
+        ["docker", "exec", container, "stat", "-c", "%u", "/home/student"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    as_owner = ["-u", owner, "-w", "/home/student", "-e", "HOME=/home/student"]
+    r = subprocess.run(
+        ["docker", "exec", "-i", *as_owner, container, "python3", "-"],
+        input=code,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert r.returncode == 0, f"in {container}:\n{r.stdout}\n{r.stderr}"
+    return r.stdout
