@@ -210,8 +210,9 @@ check "upgrade: a newer release rolls the hub forward" upgrade
 check "drill: a student's file and a graded submission" pytest_ tests/drill_1_before_backup.py
 check "drill: backup" "$WORK/bin/celerylab-backup" run
 destroy_stack() {
-  (cd "$WORK/celerylab" && docker compose down --volumes --remove-orphans) &&
-    docker ps -aq --filter "name=^clab-deploy-(lab|course)-" | xargs -r docker rm -f &&
+  # Labs and course containers are not compose's: they go first, or they keep volumes in use.
+  docker ps -aq --filter "name=^clab-deploy-(lab|course)-" | xargs -r docker rm -f &&
+    (cd "$WORK/celerylab" && docker compose down --volumes --remove-orphans) &&
     docker volume ls -q | grep -E '^clab-deploy-(home|course)-' | xargs -r docker volume rm &&
     rm -f "$WORK/celerylab/ops.env" &&
     left=$(docker volume ls -q | grep -E '^clab-deploy[-_]' || true) &&
