@@ -2,7 +2,7 @@
 # on a fresh host); these targets are shortcuts to them and to everyday tasks.
 SHELL := /bin/bash
 
-.PHONY: help up down images test test-unit lint venv lock roster bench
+.PHONY: help up down images test test-unit test-course test-deploy course-build course-check lint venv lock roster bench
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,18 @@ test:  ## everything: lint, unit, course content, live stack, browser
 
 test-unit: venv  ## fast tests only (no Docker)
 	.venv/bin/pytest tests
+
+test-course: venv  ## the course content's tests (real Redis and workers; no Docker)
+	.venv/bin/pytest tests/course -m "not slow"
+
+course-build: venv  ## regenerate source/ and release/ from course/ (commit all three)
+	.venv/bin/celerylab-course build
+
+course-check: venv  ## conformance report; fails on drift of release/ or leaked answers
+	bash .ci/course-checks.sh
+
+test-deploy:  ## the Ansible deployment's tests (root; ~7 min; not yet part of scripts/test.sh)
+	deploy/tests/run.sh
 
 lint: venv  ## ruff over the whole repository
 	.venv/bin/ruff check .

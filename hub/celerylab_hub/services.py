@@ -28,6 +28,9 @@ def course_services(courses, instance: str, token) -> list[dict]:
             "api_token": token(c.id),
             "oauth_no_confirm": True,
             "info": {"course": c.title},
+            # A course container may not exist yet (created by `courses sync`): the hub must not
+            # spend 30 s per course waiting for it before serving (JupyterHub's default).
+            "timeout": 2,
         }
         for c in courses
     ]
@@ -56,7 +59,13 @@ def course_groups(courses) -> dict:
 def services(options, ops_token: str, exchange_token: str) -> list[dict]:
     result = [
         {"name": options.ops_service, "api_token": ops_token},
-        {"name": EXCHANGE, "url": EXCHANGE_URL, "api_token": exchange_token, "display": False},
+        {
+            "name": EXCHANGE,
+            "url": EXCHANGE_URL,
+            "api_token": exchange_token,
+            "display": False,
+            "timeout": 10,  # it starts alongside the hub; don't hold the hub up for long
+        },
     ]
     if options.cull_every > 0:
         result.append(

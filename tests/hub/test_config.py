@@ -57,6 +57,31 @@ def test_students_reach_the_exchange_with_their_labs_token_and_nothing_more(secr
     assert c.CeleryLabSpawner.exchange_url.endswith("/services/celerylab-exchange/")
 
 
+def test_courses_become_services_roles_and_groups(secrets_dir, tmp_path):
+    (tmp_path / "c1.yaml").write_text("id: c1\ntitle: C1\ninstructors: [ida]\nroster: c1.csv\n")
+    (tmp_path / "c1.csv").write_text("username\namy\n")
+    c = applied(secrets_dir, CELERYLAB_COURSES_DIR=str(tmp_path), CELERYLAB_INSTANCE="t")
+    (fg,) = [s for s in c.JupyterHub.services if s["name"] == "formgrader-c1"]
+    assert fg["url"] == "http://t-course-c1:8888" and fg["timeout"] == 2
+    (role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "formgrade-c1"]
+    assert role == {
+        "name": "formgrade-c1",
+        "description": "instructors and graders of C1",
+        "scopes": ["access:services!service=formgrader-c1"],
+        "groups": ["formgrade-c1"],
+    }
+    assert c.JupyterHub.load_groups == {
+        "nbgrader-c1": {"users": ["amy"]},
+        "formgrade-c1": {"users": ["ida"]},
+    }
+
+
+def test_a_bad_course_declaration_stops_the_hub_naming_the_file(secrets_dir, tmp_path):
+    (tmp_path / "bad.yaml").write_text("id: Bad Course\ntitle: x\ninstructors: [ida]\n")
+    with pytest.raises(SystemExit, match=r"(?s)will not start.*bad.yaml"):
+        applied(secrets_dir, CELERYLAB_COURSES_DIR=str(tmp_path))
+
+
 def test_invalid_setting_stops_the_hub_naming_it(secrets_dir):
     with pytest.raises(SystemExit, match=r"(?s)will not start.*CELERYLAB_LAB_CPU_LIMIT='x'"):
         applied(secrets_dir, CELERYLAB_LAB_CPU_LIMIT="x")

@@ -32,6 +32,8 @@ c.ExchangeFactory.fetch_assignment = "nbgrader.exchange.default.ExchangeFetchAss
 c.ExchangeFactory.fetch_feedback = "nbgrader.exchange.default.ExchangeFetchFeedback"
 c.ExchangeFactory.list = "nbgrader.exchange.default.ExchangeList"
 c.ExchangeFactory.submit = "nbgrader.exchange.default.ExchangeSubmit"
+# Lab notebooks start a Redis and a worker in their hidden tests: give cells time.
+c.Execute.timeout = 120
 {late}
 """
 
