@@ -43,23 +43,26 @@ def running_lab(stack):
     restart_hub(stack)
 
 
-def test_missing_image_fails_clearly_and_others_keep_working(stack, running_lab):
-    restart_hub(stack, CELERYLAB_LAB_IMAGE="celerylab-test/missing:latest")
-    stack.ensure_user("gina")
-    with pytest.raises(RuntimeError, match=r"celerylab-test/missing:latest.*is not on this host"):
-        stack.start("gina")
+def fails_to_start(stack, running_lab, user: str, message: str) -> None:
+    """The spawn fails with a message the student can act on; a running lab is unaffected."""
+    stack.ensure_user(user)
+    with pytest.raises(RuntimeError, match=message):
+        stack.start(user)
     assert running_lab.run("print('still here')").strip() == "still here"
     running_lab.close()
+
+
+def test_missing_image_fails_clearly_and_others_keep_working(stack, running_lab):
+    restart_hub(stack, CELERYLAB_LAB_IMAGE="celerylab-test/missing:latest")
+    fails_to_start(
+        stack, running_lab, "gina", r"celerylab-test/missing:latest.*is not on this host"
+    )
 
 
 def test_lab_that_exits_shows_its_log(stack, running_lab):
     build("celerylab-test/broken:latest", BROKEN)
     restart_hub(stack, CELERYLAB_LAB_IMAGE="celerylab-test/broken:latest")
-    stack.ensure_user("hugo")
-    with pytest.raises(RuntimeError, match=r"(?s)exit code 3.*lab config broken"):
-        stack.start("hugo")
-    assert running_lab.run("print('still here')").strip() == "still here"
-    running_lab.close()
+    fails_to_start(stack, running_lab, "hugo", r"(?s)exit code 3.*lab config broken")
 
 
 def test_lab_that_never_answers_times_out_with_its_log(stack, running_lab):
@@ -67,9 +70,5 @@ def test_lab_that_never_answers_times_out_with_its_log(stack, running_lab):
     restart_hub(
         stack, CELERYLAB_LAB_IMAGE="celerylab-test/stuck:latest", CELERYLAB_HTTP_TIMEOUT="5"
     )
-    stack.ensure_user("ines")
-    with pytest.raises(RuntimeError, match=r"(?s)did not answer within 5 seconds.*lab stuck"):
-        stack.start("ines")
+    fails_to_start(stack, running_lab, "ines", r"(?s)did not answer within 5 seconds.*lab stuck")
     assert not TEST_STACK.lab_containers_of("ines"), "a lab that timed out must not linger"
-    assert running_lab.run("print('still here')").strip() == "still here"
-    running_lab.close()

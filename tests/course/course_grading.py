@@ -3,12 +3,12 @@ autograde, on a throwaway course directory and gradebook (never the repository's
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from celerylab_course.build import nbgrader_api
+from course_env import temporary_env
 
 REPO = Path(__file__).resolve().parents[2]
 #: Where "the student's lab services" are while grading: nowhere, as in the sandbox.
@@ -62,16 +62,8 @@ def autograde_many(
         shutil.copytree(
             src, dest, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
         )
-        saved = {k: os.environ.get(k) for k in SANDBOX_ENV}
-        os.environ.update(SANDBOX_ENV)
-        try:
+        with temporary_env(SANDBOX_ENV):
             graded = api.autograde(assignment, student, force=True, create=True)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         assert graded["success"], graded["log"]
         autograded = root / "autograded" / student / assignment
         feedback = "\n".join(_notebook_text(p) for p in sorted(autograded.glob("*.ipynb")))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 from celerylab_course.labkit import Flower, RedisServer
+from course_env import temporary_env
 from nbclient import NotebookClient
 
 SHIM = Path(__file__).parent / "shim"
@@ -66,21 +67,13 @@ class LabSession:
         if not work.exists():
             shutil.copytree(assignment_dir, work, ignore=shutil.ignore_patterns("__pycache__"))
         nb = nbformat.read(work / notebook, as_version=4)
-        saved = {k: os.environ.get(k) for k in self.env}
-        os.environ.update(self.env)
-        try:
+        with temporary_env(self.env):
             NotebookClient(
                 nb,
                 timeout=timeout,
                 kernel_name="python3",
                 resources={"metadata": {"path": str(work)}},
             ).execute()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         return nb
 
 
