@@ -8,10 +8,11 @@ import os
 import pytest
 from stack import ARTIFACTS, Stack
 
-PORT = 18000
+#: Overridable so two people (or helpers) can run the live tests side by side on one engine.
+PORT = int(os.environ.get("CELERYLAB_TEST_PORT", "18000"))
 #: Fast activity reports, so the culling test finishes in minutes; a short login lockout count.
 TEST_STACK = Stack(
-    "celerylab-test",
+    os.environ.get("CELERYLAB_TEST_PROJECT", "celerylab-test"),
     PORT,
     {
         "CELERYLAB_ACTIVITY_INTERVAL": "10",

@@ -13,12 +13,12 @@ import time
 import pytest
 import requests
 from hubclient import KernelError
-from live import PORT, compose
+from live import PORT, TEST_STACK, compose
 
 pytestmark = pytest.mark.docker
 
 EXCHANGE = f"http://127.0.0.1:{PORT}/services/celerylab-exchange/api"
-COURSE = "celerylab-test-course-c101"
+COURSE = f"{TEST_STACK.project}-course-c101"
 ANSWER = ("    # YOUR CODE HERE\n    raise NotImplementedError()", "    return a + b")
 
 
