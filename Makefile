@@ -2,7 +2,7 @@
 # on a fresh host); these targets are shortcuts to them and to everyday tasks.
 SHELL := /bin/bash
 
-.PHONY: help up down images test test-unit test-course test-deploy course-build course-check lint venv lock roster bench
+.PHONY: help up down images test test-unit test-course test-deploy course-build course-check lint venv lock roster bench docs
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,9 @@ course-build: venv  ## regenerate source/ and release/ from course/ (commit all 
 
 course-check: venv  ## conformance report; fails on drift of release/ or leaked answers
 	bash .ci/course-checks.sh
+
+docs: venv  ## the course site (docs/): warnings are errors, internal links checked
+	scripts/docs.sh
 
 test-deploy:  ## the Ansible deployment's tests (root; ~7 min; not yet part of scripts/test.sh)
 	deploy/tests/run.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Course checks that are not pytest: the conformance report, and release/ drift and leaks.
+# Course checks that are not pytest: the conformance report, release/ drift and leaks, and the
+# course site's build.
 # Usage: .ci/course-checks.sh [PYTHON]   (default: .venv/bin/python). Called from .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,3 +11,6 @@ echo "== course conformance report"
 
 echo "== course source/ and release/ drift, solution and answer leaks"
 "$py" -m celerylab_course.cli check
+
+echo "== course site (docs/): Sphinx with warnings as errors, links inside the site"
+scripts/docs.sh "$py"
