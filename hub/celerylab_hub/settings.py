@@ -73,6 +73,17 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+#: Where labs run: the spawner class each CELERYLAB_SPAWNER value selects.
+SPAWNERS = {
+    "docker": "celerylab",  # CeleryLabSpawner (entry point): a container on the hub's host
+    "swarm": "celerylab_hub.swarmspawner.CeleryLabSwarmSpawner",  # a service on a lab node
+}
+
+
+def _spawner(value: str) -> str:
+    return SPAWNERS[_choice(*SPAWNERS)(value)]
+
+
 def _docker_name(value: str) -> str:
     if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_./:-]*", value):
         raise ValueError("must be a Docker name (letters, digits, _ . / : -)")
@@ -154,6 +165,14 @@ SETTINGS: tuple[Setting, ...] = (
         "db_url",
         _db_url,
         "hub database: SQLite on the hub-data volume by default, or postgresql://...",
+    ),
+    Setting(
+        "CELERYLAB_SPAWNER",
+        "JupyterHub",
+        "spawner_class",
+        _spawner,
+        "where labs run: docker (a container on the hub's host) or swarm (a Docker Swarm "
+        "service on a lab node; docs/deploy.md)",
     ),
     Setting(
         "CELERYLAB_INSTANCE",
