@@ -14,10 +14,11 @@
 #  6. the firewall's rules loaded in network namespaces: only 22/80/443 reachable from outside,
 #     published container ports included;
 #  7. the swarm topology (inventories/local-swarm): a single-node swarm, node labels, the stack on
-#     the attachable overlay network, a lab-image swarm service reached by name from the hub;
-#     a second run reports changed=0.
+#     the attachable overlay network, a second run reporting changed=0; a student logs in and
+#     gets a lab that is a swarm service on the labelled node, runs a task, and is culled.
 # Everything it makes is removed at the end (CELERYLAB_KEEP_DEPLOY=1 keeps it); logs of a failure
-# go to artifacts/deploy/. With CI=true a missing Docker or Ansible fails; otherwise it skips.
+# go to artifacts/deploy/; CELERYLAB_DEPLOY_ONLY=swarm runs step 7 only. With CI=true a missing
+# Docker or Ansible fails; otherwise it skips.
 set -euo pipefail
 DEPLOY=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=$(dirname "$DEPLOY")
@@ -83,6 +84,12 @@ swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}')
 destroy() {
   local p
   docker service ls -q --filter name=clab-swarm- 2>/dev/null | xargs -r docker service rm >/dev/null 2>&1 || true
+  # A removed service's task containers go away shortly after; they hold the homes' volumes.
+  for _ in $(seq 1 30); do
+    docker ps -aq --filter label=com.docker.swarm.service.name | xargs -r docker inspect \
+      --format '{{index .Config.Labels "com.docker.swarm.service.name"}}' | grep -q '^clab-swarm-' || break
+    sleep 1
+  done
   for p in "${PROJECTS[@]}"; do
     docker ps -aq --filter "name=^${p}-(lab|course)-" | xargs -r docker rm -f >/dev/null
     docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
@@ -103,6 +110,10 @@ dump_logs() {
     for c in $(docker ps -aq --filter "name=^${p}-lab-"); do
       docker logs "$c" >"$ARTIFACTS/$p-lab-$c.log" 2>&1 || true
     done
+  done
+  for c in $(docker service ls -q --filter name=clab-swarm-lab- 2>/dev/null); do
+    docker service ps --no-trunc "$c" >"$ARTIFACTS/clab-swarm-service-$c.log" 2>&1 || true
+    docker service logs "$c" >>"$ARTIFACTS/clab-swarm-service-$c.log" 2>&1 || true
   done
   echo "deploy: logs in $ARTIFACTS/" >&2
 }
@@ -156,6 +167,8 @@ unchanged() { # unchanged LOG: the run's recap says changed=0 for every host
 idempotent() { playbook "$1" site.yml "$2" && unchanged "$2"; }
 pytest_() { python -m pytest -p no:cacheprovider -q "$@"; }
 
+# CELERYLAB_DEPLOY_ONLY=swarm runs step 7 alone (while working on the swarm topology).
+if [ "${CELERYLAB_DEPLOY_ONLY:-}" != swarm ]; then
 # --- 1. lint --------------------------------------------------------------------------------
 check "yamllint" yamllint --strict .
 check "ansible-lint (production profile)" ansible-lint --profile production --offline -q
@@ -225,6 +238,8 @@ check "drill: the file and the grade are back" pytest_ tests/drill_2_after_resto
 # --- 6. firewall -------------------------------------------------------------------------
 check "firewall rules in network namespaces" tests/firewall-netns.sh "$WORK/firewall/celerylab.nft"
 
+fi # CELERYLAB_DEPLOY_ONLY
+
 # --- 7. swarm ---------------------------------------------------------------------------
 if [ "$swarm_before" != inactive ]; then
   echo "this Docker engine is already in a swarm ($swarm_before): the swarm test needs one it may create" >&2
@@ -232,4 +247,10 @@ if [ "$swarm_before" != inactive ]; then
 fi
 check "site.yml, swarm topology (single-node swarm)" playbook local-swarm site.yml swarm-1.log
 check "site.yml, swarm topology, again: changed=0" idempotent local-swarm swarm-2.log
-check "swarm: labels, overlay network, a lab service reached from the hub" tests/swarm-check.sh clab-swarm "$WORK/swarm/celerylab"
+check "swarm: labels, overlay network, the hub's swarm spawner" tests/swarm-check.sh clab-swarm "$WORK/swarm/celerylab"
+swarm_lab() {
+  CELERYLAB_DEPLOY_URL=https://127.0.0.1:18543 CELERYLAB_DEPLOY_HTTP_URL=http://127.0.0.1:18180 \
+    CELERYLAB_DEPLOY_CA="$WORK/swarm/tls/ca/ca.crt" CELERYLAB_DEPLOY_DIR="$WORK/swarm/celerylab" \
+    CELERYLAB_DEPLOY_PROJECT=clab-swarm pytest_ tests/test_swarm_lab.py
+}
+check "swarm: a student's lab as a swarm service on the lab node, a task, culled" swarm_lab

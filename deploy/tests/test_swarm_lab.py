@@ -1,0 +1,64 @@
+"""The swarm topology (inventories/local-swarm): a student's lab runs as a swarm service.
+
+Through HTTPS only, like test_https.py: a roster student logs in, gets a lab, and runs a Celery
+task in it; the lab is a swarm service (not a container the hub made) whose task runs on a node
+labelled celerylab.lab=true, reached by the hub by name (endpoint mode dnsrr). The inventory
+culls labs idle 30 s: the idle culler stops the lab, and its service is removed.
+
+Settings (from run.sh): those of conftest.py, pointing at the swarm installation, and
+CELERYLAB_DEPLOY_PROJECT (its compose project).
+"""
+
+import json
+import os
+import subprocess
+import time
+
+from conftest import STUDENT
+
+PROJECT = os.environ.get("CELERYLAB_DEPLOY_PROJECT", "clab-swarm")
+SERVICE = f"{PROJECT}-lab-{STUDENT}"
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
+
+
+def service_exists() -> bool:
+    return SERVICE in docker("service", "ls", "--format", "{{.Name}}").split()
+
+
+def test_lab_is_a_swarm_service_on_a_lab_node_and_runs_a_task(student):
+    student.start(STUDENT, timeout=120)
+    assert service_exists(), f"no swarm service {SERVICE}: the lab was not spawned by the swarm"
+    spec = json.loads(docker("service", "inspect", SERVICE))[0]["Spec"]
+    assert spec["EndpointSpec"]["Mode"] == "dnsrr"
+    assert "node.labels.celerylab.lab==true" in spec["TaskTemplate"]["Placement"]["Constraints"]
+    tasks = docker(
+        "service", "ps", SERVICE, "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}"
+    ).splitlines()
+    assert len(tasks) == 1 and " Running " in f"{tasks[0]} ", tasks
+    node = tasks[0].split()[0]
+    labels = json.loads(docker("node", "inspect", node, "--format", "{{json .Spec.Labels}}"))
+    assert labels.get("celerylab.lab") == "true", f"the lab runs on {node}, labelled {labels}"
+    # Limits the container spawner sets reach the swarm task's container too.
+    (container,) = docker("ps", "-q", "--filter", f"label=com.docker.swarm.service.name={SERVICE}").split()
+    host = json.loads(docker("inspect", container, "--format", "{{json .HostConfig}}"))
+    assert host["PidsLimit"] == 512 and host["CapDrop"] == ["ALL"]
+
+    lab = student.lab(STUDENT)
+    try:
+        out = lab.run("from tasks import add\nprint(add.delay(2, 3).get(timeout=30))", timeout=90)
+        assert out.strip() == "5"
+    finally:
+        lab.close()
+
+
+def test_idle_culler_stops_the_lab_service(ops):
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and ops.user(STUDENT)["servers"]:
+        time.sleep(3)
+    assert not ops.user(STUDENT)["servers"], "the idle lab was not culled"
+    while time.monotonic() < deadline and service_exists():
+        time.sleep(1)
+    assert not service_exists(), f"the culled lab's service {SERVICE} is still there"
