@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from celerylab_course import notebooks, quizgen
+from celerylab_course import assessments, notebooks, quizgen
 from celerylab_course.curriculum import Curriculum
 
 #: Text that must never reach release/: nbgrader's markers, and the calls that hold answer keys.
@@ -43,7 +43,7 @@ def assignments(curriculum: Curriculum) -> list[str]:
             if (curriculum.root / "content" / a).is_dir()
             or (a == m.quiz.assignment and m.code in curriculum.banks)
         ]
-    return sorted(names)
+    return sorted(names + list(assessments.builders(curriculum)))
 
 
 def build_source(curriculum: Curriculum, source: Path) -> list[str]:
@@ -54,10 +54,15 @@ def build_source(curriculum: Curriculum, source: Path) -> list[str]:
                 shutil.rmtree(child)
     source.mkdir(parents=True, exist_ok=True)
     owners = curriculum.by_assignment()
+    extras = assessments.builders(curriculum)  # capstones and exams
     built = []
     for name in assignments(curriculum):
-        module = owners[name]
         out = source / name
+        if name in extras:
+            extras[name](out)
+            built.append(name)
+            continue
+        module = owners[name]
         if name == module.quiz.assignment:
             nb = quizgen.quiz_notebook(curriculum, module, curriculum.banks[module.code])
             notebooks.write(nb, out / f"{name}.ipynb")

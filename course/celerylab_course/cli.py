@@ -4,6 +4,7 @@ celerylab-course conformance [-q]      the spec's rules, as a report (exit 1 on 
 celerylab-course build                 regenerate source/ and release/
 celerylab-course check                 fail when source/ or release/ drift or leak answers
 celerylab-course progress GRADEBOOK_URL STUDENT   success criteria met, from the gradebook
+celerylab-course certificates GRADEBOOK_URL STUDENT   exams passed; certificates paths require
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("db_url", help="nbgrader gradebook URL, e.g. sqlite:////srv/course/gradebook.db")
     p.add_argument("student")
     sub.add_parser("assignments", help="every assignment in course order, as JSON")
+    p = sub.add_parser("certificates", help="exams passed, and the certificates paths require")
+    p.add_argument("db_url", help="nbgrader gradebook URL, e.g. sqlite:////srv/course/gradebook.db")
+    p.add_argument("student")
     args = parser.parse_args(argv)
 
     if args.command == "conformance":
@@ -65,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         import json
 
         print(json.dumps(assignment_list(curriculum), indent=2))
+        return 0
+    if args.command == "certificates":
+        from celerylab_course import certificates
+
+        outcomes = certificates.evaluate(curriculum, args.db_url, args.student)
+        needs = certificates.requirements(curriculum, outcomes)
+        print(certificates.format_report(outcomes, needs))
         return 0
     if args.command == "progress":
         from celerylab_course import criteria

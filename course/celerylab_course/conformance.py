@@ -426,6 +426,143 @@ def rule_practical_mix(ctx: Context) -> Iterator[Finding]:
         )
 
 
+# ---------------------------------------------------------------- capstones and exams
+
+
+def rule_capstones(ctx: Context) -> Iterator[Finding]:
+    """One capstone per path and track: 15-25 hours, phases in the structure's shares, and (once
+    ready) grade-cell points carrying the evaluation weights exactly."""
+    from celerylab_course import capstones
+
+    c = ctx.curriculum
+    rules = c.rules.capstone
+    lo, hi = rules["hours"]
+    found = capstones.load(c)
+    by_path = Counter(cap.path for cap in found.values())
+    for p in c.paths.values():
+        yield _ok(by_path[p.id] == 1, "capstone", p.id, f"{by_path[p.id]} capstone(s) (want 1)")
+    for cap in found.values():
+        yield _ok(
+            lo <= cap.hours <= hi, "capstone-hours", cap.id, f"{cap.hours:g} h within {lo}-{hi} h"
+        )
+        shares = {ph.part: ph.hours / cap.hours for ph in cap.phases}
+        bad = [
+            f"{part} {shares.get(part, 0):.1%} (want {want:.0%})"
+            for part, want in rules["structure"].items()
+            if abs(shares.get(part, 0) - want) > 0.005
+        ] + [f"{part} (not in the structure)" for part in set(shares) - set(rules["structure"])]
+        yield _ok(
+            not bad,
+            "capstone-structure",
+            cap.id,
+            "phases "
+            + ", ".join(f"{k} {v:.0%}" for k, v in shares.items())
+            + (f": {'; '.join(bad)}" if bad else ""),
+        )
+        weights = rules["evaluation"]
+        if set(cap.evaluation) != set(weights):
+            yield Finding(
+                FAIL,
+                "capstone-weights",
+                cap.id,
+                f"evaluates {sorted(cap.evaluation)}; the spec's criteria are {sorted(weights)}",
+            )
+            continue
+        if cap.status != "ready":
+            yield Finding(NOTE, "capstone-weights", cap.id, "specified only: no notebook yet")
+            continue
+        if not (ctx.repo / "source" / cap.id).is_dir():
+            yield Finding(
+                FAIL, "capstone-weights", cap.id, f"is ready but source/{cap.id} is missing"
+            )
+            continue
+        per, problems = capstones.criterion_points(cap, ctx.repo / "source")
+        whole = sum(per.values())
+        problems += [
+            f"{k} {per[k]:g}/{whole:g} (want {w:.0%})"
+            for k, w in weights.items()
+            if not whole or abs(per[k] / whole - w) > 1e-9
+        ]
+        yield _ok(
+            not problems,
+            "capstone-weights",
+            cap.id,
+            "points "
+            + ", ".join(f"{k} {v:g}" for k, v in per.items())
+            + f" of {whole:g}"
+            + (f": {'; '.join(problems)}" if problems else ""),
+        )
+
+
+def rule_exams(ctx: Context) -> Iterator[Finding]:
+    """One certification exam per path and track, 2-4 hours, its theory drawn from the path's
+    banks in the spec's mixes; every certificate a path requires is some exam's."""
+    from celerylab_course import exams
+
+    c = ctx.curriculum
+    lo, hi = c.rules.exam["hours"]
+    found = exams.load(c)
+    by_path = Counter(e.path for e in found.values())
+    for p in c.paths.values():
+        yield _ok(by_path[p.id] == 1, "exam", p.id, f"{by_path[p.id]} exam(s) (want 1)")
+        for need in p.requires:
+            yield _ok(
+                by_path[need] == 1,
+                "exam",
+                p.id,
+                f"requires the {need} certificate"
+                + (", which its exam gives" if by_path[need] else ", which no exam gives"),
+            )
+    for e in found.values():
+        if e.path not in c.paths:
+            yield Finding(FAIL, "exam", e.id, f"path {e.path!r} is not in paths.yaml")
+            continue
+        yield _ok(
+            lo * 60 <= e.minutes <= hi * 60,
+            "exam-time",
+            e.id,
+            f"{e.minutes} min ({e.theory_minutes} theory + {e.practical_minutes} practical) "
+            f"within {lo}-{hi} h",
+        )
+        try:
+            drawn = exams.draw(c, e)
+        except exams.DrawError as err:
+            _, missing = exams.pool(c, e)
+            why = f"{err}" + (f"; no bank yet: {', '.join(missing)}" if missing else "")
+            yield Finding(FAIL if e.status == "ready" else NOTE, "exam-draw", e.id, why)
+            continue
+        level = c.paths[e.path].level
+        problems = check_mix(Counter(q.type for q in drawn), c.rules.question_types, e.questions)
+        problems += check_mix(
+            Counter(q.difficulty for q in drawn), c.rules.difficulty[level], e.questions
+        )
+        modules = len({q.id.split("-")[0] for q in drawn})
+        yield _ok(
+            not problems,
+            "exam-draw",
+            e.id,
+            f"{len(drawn)} questions from {modules} module banks, seed {e.seed}: "
+            f"{_fmt_counts(Counter(q.type for q in drawn))}; {level} "
+            f"{_fmt_counts(Counter(q.difficulty for q in drawn))}"
+            + (f": {'; '.join(problems)}" if problems else ""),
+        )
+        if e.status == "ready":
+            missing = [
+                nb
+                for nb in (f"{exams.THEORY}.ipynb", f"{exams.PRACTICAL}.ipynb")
+                if not (ctx.repo / "source" / e.id / nb).is_file()
+            ]
+            yield _ok(
+                not missing,
+                "exam",
+                e.id,
+                "theory and practical notebooks in source/"
+                + (f" (missing: {missing})" if missing else ""),
+            )
+        else:
+            yield Finding(NOTE, "exam", e.id, "specified only: practical part not written yet")
+
+
 RULES: list[Callable[[Context], Iterator[Finding]]] = [
     rule_structure,
     rule_stated,
@@ -437,6 +574,8 @@ RULES: list[Callable[[Context], Iterator[Finding]]] = [
     rule_grade_cells,
     rule_path_hours,
     rule_practical_mix,
+    rule_capstones,
+    rule_exams,
 ]
 
 

@@ -146,6 +146,7 @@ class LearningPath:
     modules: tuple[str, ...]
     planned: str = ""
     is_track: bool = False
+    requires: tuple[str, ...] = ()  # paths whose certification comes first
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,8 @@ class Rules:
     practical_exercise_hours: Hours
     pass_fraction: float
     stated: dict[str, dict[str, Any]]
+    capstone: dict[str, Any] = field(default_factory=dict)  # hours, structure, evaluation
+    exam: dict[str, Any] = field(default_factory=dict)  # hours
 
 
 @dataclass
@@ -265,6 +268,8 @@ def _rules(d: dict) -> Rules:
         practical_exercise_hours=Hours.of(d["practical_exercise_hours"]),
         pass_fraction=d["pass_fraction"],
         stated=d["stated"],
+        capstone=d.get("capstone", {}),
+        exam=d.get("exam", {}),
     )
 
 
@@ -280,6 +285,7 @@ def _paths(d: dict) -> dict[str, LearningPath]:
             modules=tuple(entry["modules"]),
             planned=entry.get("planned", ""),
             is_track=is_track,
+            requires=tuple(entry.get("requires", ())),
         )
         result[p.id] = p
     return result

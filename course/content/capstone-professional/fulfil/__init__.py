@@ -1,0 +1,1 @@
+"""The Professional capstone's package: your service goes in fulfil/tasks.py."""

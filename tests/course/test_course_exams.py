@@ -1,0 +1,109 @@
+"""Certification exams: the draw from the banks is deterministic and keeps the spec's mixes, every
+exam lasts 2-4 hours, a ready exam's key and solution autograde to full marks and its untouched
+release fails, and certificates (with Track A's Expert prerequisite) follow the pass rules."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from celerylab_course import certificates, exams
+from celerylab_course.conformance import mix_bounds
+from celerylab_course.curriculum import Curriculum
+from course_grading import autograde_many
+
+REPO = Path(__file__).resolve().parents[2]
+CURRICULUM = Curriculum.load()
+EXAMS = exams.load(CURRICULUM)
+READY = sorted(e.id for e in EXAMS.values() if e.status == "ready")
+
+
+def test_one_exam_per_path_and_track_lasting_two_to_four_hours():
+    assert sorted(e.path for e in EXAMS.values()) == sorted(CURRICULUM.paths)
+    lo, hi = CURRICULUM.rules.exam["hours"]
+    for e in EXAMS.values():
+        assert lo * 60 <= e.minutes <= hi * 60, e.id
+
+
+@pytest.mark.parametrize("exam", READY)
+def test_draw_is_deterministic_and_keeps_the_mixes(exam):
+    e = EXAMS[exam]
+    first = exams.draw(CURRICULUM, e)
+    assert [q.id for q in first] == [q.id for q in exams.draw(CURRICULUM, e)]
+    assert len({q.id for q in first}) == e.questions
+    level = CURRICULUM.paths[e.path].level
+    for counts, shares in [
+        (Counter(q.type for q in first), CURRICULUM.rules.question_types),
+        (Counter(q.difficulty for q in first), CURRICULUM.rules.difficulty[level]),
+    ]:
+        for kind, (lo, hi) in mix_bounds(shares, e.questions).items():
+            assert lo <= counts[kind] <= hi, (kind, counts)
+    modules = {q.id.split("-")[0].upper() for q in first}
+    assert modules == {c.split("-")[0] for c in CURRICULUM.paths[e.path].modules}
+    other = exams.draw(CURRICULUM, exams.Exam(**{**e.__dict__, "seed": e.seed + 1}))
+    assert [q.id for q in other] != [q.id for q in first], "the seed must change the draw"
+
+
+def test_draw_fails_clearly_when_the_banks_are_too_small():
+    e = EXAMS["exam-foundation"]
+    with pytest.raises(exams.DrawError, match="cannot give 500 questions"):
+        exams.draw(CURRICULUM, exams.Exam(**{**e.__dict__, "questions": 500}))
+
+
+def test_pass_rules():
+    e = EXAMS["exam-foundation"]
+    good = {"theory": (27.0, 30.0), "practical": (12.0, 12.0)}
+    assert certificates.judge(e, good, pending=False) == certificates.CERTIFIED
+    assert certificates.judge(e, good, pending=True) == certificates.PENDING
+    weak_practical = {"theory": (30.0, 30.0), "practical": (8.0, 12.0)}
+    assert certificates.judge(e, weak_practical, pending=False) == certificates.NOT_PASSED
+    weak_overall = {"theory": (22.0, 30.0), "practical": (9.0, 12.0)}  # 70% + 75%, 74% overall
+    assert certificates.judge(e, weak_overall, pending=False) == certificates.NOT_PASSED
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("exam", READY)
+def test_key_full_marks_release_fails_and_certificates_follow(exam, tmp_path, capsys):
+    from celerylab_course import cli
+    from nbgrader.api import Gradebook
+
+    graded = autograde_many(exam, {"key": "source", "blank": "release"}, tmp_path)
+    key, blank = graded["key"], graded["blank"]
+    auto = {k: v for k, v in key.grades.items() if k not in key.pending}
+    assert auto and all(score == top for score, top in auto.values()), (auto, key.feedback)
+    assert blank.score < CURRICULUM.rules.pass_fraction * blank.max_score
+    assert blank.score == 0, blank.feedback
+
+    def certificate(student):
+        outcomes = certificates.evaluate(CURRICULUM, key.db_url, student)
+        return next(o for o in outcomes if o.exam == exam)
+
+    # Scenario reasoning waits for an instructor: no certificate until it is graded.
+    assert certificate("key").status == (
+        certificates.PENDING if key.pending else certificates.CERTIFIED
+    )
+    with Gradebook(key.db_url) as gb:
+        for name in key.pending:
+            for nb in gb.find_submission(exam, "key").notebooks:
+                for g in nb.grades:
+                    if g.name == name:
+                        g.manual_score = g.max_score
+        gb.db.commit()
+    assert certificate("key").status == certificates.CERTIFIED
+    assert certificate("blank").status == certificates.NOT_PASSED
+    assert certificate("nobody").status == certificates.NOT_SUBMITTED
+
+    # The command line reports each certificate and Track A's Expert prerequisite.
+    assert cli.main(["certificates", key.db_url, "key"]) == 0
+    out = capsys.readouterr().out
+    assert f"certified  {EXAMS[exam].certificate}" in out
+    assert "requires   django: Expert Certification - NOT held" in out, out
+
+
+def test_release_holds_no_answers_of_the_drawn_questions():
+    for exam in READY:
+        text = json.dumps(json.loads((REPO / "release" / exam / "theory.ipynb").read_text()))
+        for q in exams.draw(CURRICULUM, EXAMS[exam]):
+            if q.type == "fill_blank":
+                for a in q.answers:
+                    assert f"{a!r}" not in text or len(str(a)) < 5, (q.id, a)
