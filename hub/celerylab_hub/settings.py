@@ -7,6 +7,7 @@ so a bad value stops the hub with a message that names the variable.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -116,6 +117,18 @@ def _text_set(value: str) -> set[str]:
     return {_text(x) for x in value.split(",")}
 
 
+def _string_map(value: str) -> dict[str, str]:
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
+    ):
+        raise ValueError('must be a JSON object of strings, such as {"type": "nfs"}')
+    return parsed
+
+
 #: User names work as hub names, Unix account names (nbgrader uses the latter) and volume names.
 USERNAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 USERNAME_RULE = "user names are 1-32 characters: a-z first, then a-z, 0-9, _ or -"
@@ -173,6 +186,21 @@ SETTINGS: tuple[Setting, ...] = (
         _spawner,
         "where labs run: docker (a container on the hub's host) or swarm (a Docker Swarm "
         "service on a lab node; docs/deploy.md)",
+    ),
+    Setting(
+        "CELERYLAB_HOME_VOLUME_DRIVER",
+        "CeleryLabSwarmSpawner",
+        "volume_driver",
+        _docker_name,
+        "swarm: volume driver of students' homes, for shared storage across lab nodes "
+        "(e.g. local, with NFS options)",
+    ),
+    Setting(
+        "CELERYLAB_HOME_VOLUME_OPTIONS",
+        "CeleryLabSwarmSpawner",
+        "volume_driver_options",
+        _string_map,
+        "swarm: that driver's options as JSON; {username} is replaced by the student's name",
     ),
     Setting(
         "CELERYLAB_INSTANCE",

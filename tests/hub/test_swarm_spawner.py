@@ -200,3 +200,18 @@ def test_spawner_setting_selects_the_class():
         ConfigError, match=r"CELERYLAB_SPAWNER='k8s': must be one of: docker, swarm"
     ):
         load_env(Config(), {"CELERYLAB_SPAWNER": "k8s"})
+
+
+def test_home_volume_settings_reach_the_swarm_spawner(make_swarm_spawner):
+    c = Config()
+    load_env(
+        c,
+        {
+            "CELERYLAB_HOME_VOLUME_DRIVER": "local",
+            "CELERYLAB_HOME_VOLUME_OPTIONS": '{"type": "nfs", "device": ":/homes/{username}"}',
+        },
+    )
+    (home,) = make_swarm_spawner("carol", c).mounts
+    assert home["VolumeOptions"]["DriverConfig"]["Options"]["device"] == ":/homes/carol"
+    with pytest.raises(ConfigError, match=r"CELERYLAB_HOME_VOLUME_OPTIONS=.*JSON object"):
+        load_env(Config(), {"CELERYLAB_HOME_VOLUME_OPTIONS": "type=nfs"})
