@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def assignment_list(curriculum: Curriculum) -> list[dict]:
-    """[{name, module, kind, title}] for every ready module's assignments, in course order."""
+    """[{name, module, kind, title}] for every ready module's assignments in course order, then
+    each built capstone and exam (their "module" is the path id)."""
     order = [code for p in curriculum.paths.values() for code in p.modules]
     result = []
     for code in order:
@@ -110,6 +111,15 @@ def assignment_list(curriculum: Curriculum) -> list[dict]:
                     "title": module.quiz.title,
                 }
             )
+    # Then each path's capstone and certification exam, once built.
+    from celerylab_course import assessments, capstones, exams
+
+    built = assessments.builders(curriculum)
+    items = [(c.id, c.path, "capstone", c.title) for c in capstones.load(curriculum).values()]
+    items += [(e.id, e.path, "exam", e.title) for e in exams.load(curriculum).values()]
+    for name, path, kind, title in items:
+        if name in built:
+            result.append({"name": name, "module": path, "kind": kind, "title": title})
     return result
 
 

@@ -2,11 +2,13 @@
 the untouched release stays below the pass mark; the points of its grade cells carry the spec's
 evaluation weights exactly (checked on the generated source, the notebook students receive)."""
 
+import shutil
 from pathlib import Path
 
 import pytest
-from celerylab_course import capstones
-from celerylab_course.curriculum import Curriculum
+import yaml
+from celerylab_course import capstones, conformance
+from celerylab_course.curriculum import Curriculum, CurriculumError
 from course_grading import autograde_many
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,3 +43,77 @@ def test_solution_full_marks_release_below_pass_mark(capstone, tmp_path):
     assert set(solution.pending) >= {"requirements", "design", "code-review", "deployment"}
     assert untouched.score < CURRICULUM.rules.pass_fraction * untouched.max_score
     assert untouched.score == 0, untouched.feedback
+
+
+# ---------------------------------------------------------------- the conformance rules catch
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A copy of course/ data to break; source/ is still the repository's."""
+    root = tmp_path / "course"
+    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
+        shutil.copytree(REPO / "course" / part, root / part)
+    return root
+
+
+def edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def failures(course: Path) -> set[tuple[str, str]]:
+    return {
+        (f.rule, f.subject) for f in conformance.run(course, REPO) if f.level == conformance.FAIL
+    }
+
+
+def test_copy_is_green(course):
+    assert failures(course) == set()
+
+
+def test_capstone_too_long(course):
+    edit(
+        course / "capstones" / "expert.yaml",
+        lambda d: [p.update(hours=p["hours"] * 2) for p in d["phases"]],
+    )
+    assert ("capstone-hours", "capstone-expert") in failures(course)
+
+
+def test_phase_shares_off_the_structure(course):
+    def shift(d):
+        d["phases"][0]["hours"] += 1  # requirements 3 of 21 h
+        d["phases"][2]["hours"] -= 1
+
+    edit(course / "capstones" / "professional.yaml", shift)
+    assert ("capstone-structure", "capstone-professional") in failures(course)
+
+
+def test_cell_under_the_wrong_criterion(course):
+    def move(d):
+        d["evaluation"]["functionality"].remove("test-idempotent")
+        d["evaluation"]["testing"].append("test-idempotent")
+
+    edit(course / "capstones" / "professional.yaml", move)
+    assert ("capstone-weights", "capstone-professional") in failures(course)
+
+
+def test_unlisted_cell_and_missing_criterion(course):
+    edit(
+        course / "capstones" / "professional.yaml", lambda d: d["evaluation"]["architecture"].pop()
+    )
+    assert ("capstone-weights", "capstone-professional") in failures(course)
+    edit(course / "capstones" / "professional.yaml", lambda d: d["evaluation"].pop("testing"))
+    assert ("capstone-weights", "capstone-professional") in failures(course)
+
+
+def test_path_without_capstone(course):
+    (course / "capstones" / "foundation.yaml").unlink()
+    assert ("capstone", "foundation") in failures(course)
+
+
+def test_bad_capstone_file_is_a_clear_error(course):
+    edit(course / "capstones" / "expert.yaml", lambda d: d.pop("phases"))
+    with pytest.raises(CurriculumError, match=r"expert\.yaml does not fit the capstone schema"):
+        conformance.run(course, REPO)

@@ -22,7 +22,7 @@ def test_real_curriculum_is_green(capsys):
 def course(tmp_path):
     """A copy of course/ data to break; source/ is still the repository's."""
     root = tmp_path / "course"
-    for part in ("curriculum", "banks", "examples"):
+    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
         if (REPO / "course" / part).exists():
             shutil.copytree(REPO / "course" / part, root / part)
     return root

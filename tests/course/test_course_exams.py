@@ -3,11 +3,13 @@ exam lasts 2-4 hours, a ready exam's key and solution autograde to full marks an
 release fails, and certificates (with Track A's Expert prerequisite) follow the pass rules."""
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from celerylab_course import certificates, exams
+import yaml
+from celerylab_course import certificates, conformance, exams
 from celerylab_course.conformance import mix_bounds
 from celerylab_course.curriculum import Curriculum
 from course_grading import autograde_many
@@ -107,3 +109,47 @@ def test_release_holds_no_answers_of_the_drawn_questions():
             if q.type == "fill_blank":
                 for a in q.answers:
                     assert f"{a!r}" not in text or len(str(a)) < 5, (q.id, a)
+
+
+# ---------------------------------------------------------------- the conformance rules catch
+
+
+@pytest.fixture
+def course(tmp_path):
+    root = tmp_path / "course"
+    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
+        shutil.copytree(REPO / "course" / part, root / part)
+    return root
+
+
+def edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def failures(course: Path) -> set[tuple[str, str]]:
+    return {
+        (f.rule, f.subject) for f in conformance.run(course, REPO) if f.level == conformance.FAIL
+    }
+
+
+def test_exam_too_short_or_too_long(course):
+    edit(course / "exams" / "expert.yaml", lambda d: d["practical"].update(minutes=20))
+    edit(course / "exams" / "foundation.yaml", lambda d: d["theory"].update(minutes=200))
+    found = failures(course)
+    assert ("exam-time", "exam-expert") in found
+    assert ("exam-time", "exam-foundation") in found
+
+
+def test_ready_exam_whose_banks_cannot_supply_the_mix(course):
+    # Foundation banks hold few advanced questions: 60 questions need 6.
+    edit(course / "exams" / "foundation.yaml", lambda d: d["theory"].update(questions=90))
+    assert ("exam-draw", "exam-foundation") in failures(course)
+
+
+def test_required_certificate_without_exam(course):
+    (course / "exams" / "expert.yaml").unlink()
+    found = failures(course)
+    assert ("exam", "expert") in found
+    assert ("exam", "django") in found
