@@ -7,7 +7,22 @@ scripts/bootstrap-docker.sh
 
 echo "celerylab: building images..."
 docker compose --profile images build --quiet
-docker compose up -d --wait
+
+# Monitoring: the official Prometheus, node exporter and Grafana images. Where they cannot be
+# pulled (no registry), Prometheus and the node exporter run from celerylab/prometheus (Debian's
+# packages, built above) and Grafana is left out; docs/monitoring.md.
+if ! docker compose pull --quiet prometheus node-exporter >/dev/null 2>&1; then
+  echo "celerylab: official Prometheus images unavailable; using celerylab/prometheus (Debian's)"
+  export CELERYLAB_PROMETHEUS_IMAGE=celerylab/prometheus:latest
+  export CELERYLAB_NODE_EXPORTER_IMAGE=celerylab/prometheus:latest
+fi
+services=$(docker compose config --services)
+if ! docker compose pull --quiet grafana >/dev/null 2>&1; then
+  echo "celerylab: Grafana's image cannot be pulled here; starting without Grafana"
+  services=$(grep -vx grafana <<<"$services")
+fi
+# shellcheck disable=SC2086 # one service name per word
+docker compose up -d --wait $services
 
 port="${CELERYLAB_HTTP_PORT:-8000}"
 bind="${CELERYLAB_BIND:-127.0.0.1}"
@@ -19,3 +34,9 @@ if password=$(docker compose exec -T hub celerylab admin-password 2>/dev/null); 
 fi
 echo "Add students:  docker compose exec -T hub celerylab roster import - < students.csv"
 echo "Ops API token: CELERYLAB_API_TOKEN in .env (REST API at http://${bind}:${port}/hub/api)"
+echo "Monitoring: Prometheus http://127.0.0.1:${CELERYLAB_PROMETHEUS_PORT:-9090} (user celerylab," \
+  "CELERYLAB_PROMETHEUS_PASSWORD in .env)"
+if grep -qx grafana <<<"$services"; then
+  echo "            Grafana http://127.0.0.1:${CELERYLAB_GRAFANA_PORT:-3000} (user admin," \
+    "CELERYLAB_GRAFANA_ADMIN_PASSWORD in .env)"
+fi

@@ -249,6 +249,9 @@ def path_page(c: Curriculum, p) -> str:
     ]
     if not p.complete and p.planned:
         out += [f"Still to come: {p.planned}.", ""]
+    planned = [code for code in p.modules if code not in c.modules]
+    if planned:
+        out += [f"Listed in the path, no module file yet: {', '.join(planned)}.", ""]
     out += ["| Module | Title | Duration | Status |", "|---|---|---|---|"]
     for m in mods:
         out.append(
@@ -276,7 +279,10 @@ def index_page(c: Curriculum) -> str:
         "|---|---|---|---|",
     ]
     for p in c.paths.values():
-        mods = ", ".join(f"[{code.split('-')[0]}]({code}.md)" for code in p.modules)
+        mods = ", ".join(
+            f"[{code.split('-')[0]}]({code}.md)" if code in c.modules else f"{code} (planned)"
+            for code in p.modules
+        )
         out.append(f"| [{p.title}](path-{p.id}.md) | {p.level} | {_h(p.hours)} | {mods} |")
     out += ["", "```{toctree}", ":maxdepth: 1", ":hidden:", "", *entries, "```"]
     return "\n".join(out) + "\n"

@@ -73,6 +73,7 @@ def _ensure_course_containers(declared) -> None:
             image=image,
             token=secrets.course_token(SECRETS_DIR, course.id),
             source_dir=Path(SOURCE_DIR),
+            metrics_token_sha256=secrets.metrics_token_sha256(SECRETS_DIR),
         )
         print(f"course {course.id}: container {done}", file=sys.stderr)
 

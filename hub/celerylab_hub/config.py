@@ -20,6 +20,8 @@ from celerylab_hub.services import (
     course_groups,
     course_roles,
     course_services,
+    monitoring_roles,
+    monitoring_services,
     roles,
     services,
 )
@@ -64,6 +66,8 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         ops_token = secrets.read(options.secrets_dir, "ops_api_token")
         exchange_token = secrets.read(options.secrets_dir, "exchange_api_token")
         proxy_token = secrets.read(options.secrets_dir, "proxy_auth_token")
+        prometheus_token = secrets.read(options.secrets_dir, "prometheus_hub_token")
+        metrics_sha256 = secrets.metrics_token_sha256(options.secrets_dir)
     except (ConfigError, courses.CourseError, FileNotFoundError) as e:
         details = "\n".join(f"  - {line}" for line in str(e).splitlines())
         raise SystemExit(
@@ -77,10 +81,15 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         options.secrets_dir, "admin_password"
     )
     instance = c.CeleryLabSpawner.get("instance", CeleryLabSpawner.instance.default_value)
-    c.JupyterHub.services = services(options, ops_token, exchange_token) + course_services(
-        declared, instance, lambda cid: secrets.course_token(options.secrets_dir, cid)
+    c.JupyterHub.services = (
+        services(options, ops_token, exchange_token)
+        + course_services(
+            declared, instance, lambda cid: secrets.course_token(options.secrets_dir, cid)
+        )
+        + monitoring_services(prometheus_token, metrics_sha256, instance, [d.id for d in declared])
     )
-    c.JupyterHub.load_roles = roles(options) + course_roles(declared)
+    c.JupyterHub.load_roles = roles(options) + course_roles(declared) + monitoring_roles()
+    c.CeleryLabSpawner.metrics_token_sha256 = metrics_sha256
     c.JupyterHub.load_groups = course_groups(declared)
     c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
     c.CeleryLabSpawner.exchange_url = f"{EXCHANGE_URL}/services/{EXCHANGE}/"

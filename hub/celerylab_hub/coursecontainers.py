@@ -29,7 +29,7 @@ SEED = "/srv/celerylab/source-seed"
 SPEC_LABEL = "org.celerylab.course-spec"
 
 
-def environment(course: Course, token: str) -> dict[str, str]:
+def environment(course: Course, token: str, metrics_token_sha256: str = "") -> dict[str, str]:
     service = course.formgrader_service
     prefix = f"/services/{service}/"
     scopes = json.dumps([f"access:services!service={service}"])
@@ -61,6 +61,8 @@ def environment(course: Course, token: str) -> dict[str, str]:
         "JUPYTERHUB_OAUTH_ACCESS_SCOPES": scopes,
         "JUPYTERHUB_OAUTH_SCOPES": scopes,
         "JUPYTERHUB_DEFAULT_URL": "/formgrader",  # opens in its own tab: no iframe, strict CSP kept
+        # The course's metrics (submissions, gradebook) for Prometheus's scrape token only.
+        "CELERYLAB_METRICS_TOKEN_SHA256": metrics_token_sha256,
     }
 
 
@@ -93,10 +95,11 @@ def ensure(
     image: str,
     token: str,
     source_dir: Path,
+    metrics_token_sha256: str = "",
 ) -> str:
     """Create, replace or start the course's container; return what was done."""
     name = f"{instance}-course-{course.id}"
-    env = environment(course, token)
+    env = environment(course, token, metrics_token_sha256)
     volumes = {
         f"{instance}-course-{course.id}": {"bind": LAB_HOME, "mode": "rw"},
         f"{instance}-exchange": {"bind": "/srv/celerylab/exchange", "mode": "rw"},

@@ -5,12 +5,17 @@
 - celerylab-exchange: students' nbgrader exchange (its own container); may read group
   membership to know who studies what. Every user may call it with their lab's token.
 - idle-culler: jupyterhub-idle-culler, allowed only to read activity and stop servers.
+- celerylab-prometheus: Prometheus's token for /hub/metrics, read:metrics only.
+- celerylab-metrics-discovery: tells Prometheus which labs run (celerylab_hub.metrics_discovery);
+  may list users with their groups and servers, nothing else.
 """
 
 import sys
 
 EXCHANGE = "celerylab-exchange"
 EXCHANGE_URL = "http://exchange:8765"
+PROMETHEUS = "celerylab-prometheus"
+METRICS_DISCOVERY = "celerylab-metrics-discovery"
 #: What a lab's own API token may do: report activity, be reached, and use the exchange.
 SERVER_TOKEN_SCOPES = [
     "users:activity!user",
@@ -98,3 +103,34 @@ def roles(options) -> list[dict]:
             }
         )
     return result
+
+
+def monitoring_services(
+    prometheus_token: str, metrics_sha256: str, instance: str, course_ids: list[str]
+) -> list[dict]:
+    return [
+        {"name": PROMETHEUS, "api_token": prometheus_token, "display": False},
+        {
+            # No url: the hub starts it but the proxy never routes to it; Prometheus reaches it
+            # at hub:9095 on the compose network.
+            "name": METRICS_DISCOVERY,
+            "display": False,
+            "command": [sys.executable, "-m", "celerylab_hub.metrics_discovery"],
+            "environment": {
+                "CELERYLAB_INSTANCE": instance,
+                "CELERYLAB_COURSE_IDS": ",".join(course_ids),
+                "CELERYLAB_METRICS_TOKEN_SHA256": metrics_sha256,
+            },
+        },
+    ]
+
+
+def monitoring_roles() -> list[dict]:
+    return [
+        {"name": "metrics", "scopes": ["read:metrics"], "services": [PROMETHEUS]},
+        {
+            "name": "metrics-discovery",
+            "scopes": ["list:users", "read:users:name", "read:users:groups", "read:servers"],
+            "services": [METRICS_DISCOVERY],
+        },
+    ]

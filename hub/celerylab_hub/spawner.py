@@ -104,6 +104,15 @@ class CeleryLabSpawner(DockerSpawner):
         config=True,
         help="URL of the exchange service as labs reach it (students' nbgrader fetch and submit).",
     )
+    metrics_token_sha256 = Unicode(
+        "",
+        config=True,
+        help="""SHA-256 of Prometheus's scrape token (lab env CELERYLAB_METRICS_TOKEN_SHA256).
+
+        The lab's metrics endpoint (port 9100, compose network only) answers only that token;
+        a student can read the hash in their lab but not turn it into the token. Set from the
+        secrets by celerylab_hub.config; empty turns the endpoint off.""",
+    )
     home_volume = Unicode(
         config=True,
         help="""Name template of the student's persistent home volume, mounted at /home/student.
@@ -209,6 +218,7 @@ class CeleryLabSpawner(DockerSpawner):
             CELERYLAB_WORKER_AUTOSCALE=self.worker_autoscale,
             JUPYTERHUB_ACTIVITY_INTERVAL=str(self.activity_interval),
             CELERYLAB_EXCHANGE_URL=self.exchange_url,
+            CELERYLAB_METRICS_TOKEN_SHA256=self.metrics_token_sha256,
         )
         return env
 

@@ -12,4 +12,5 @@ def _jupyter_server_extension_points():
         {"module": "celerylab_lab.activity"},
         {"module": "celerylab_lab.lazy_nbgrader"},
         {"module": "celerylab_lab.status"},
+        {"module": "celerylab_lab.metrics"},
     ]

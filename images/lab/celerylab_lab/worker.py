@@ -20,7 +20,10 @@ from celery.app.utils import find_app
 from celery.signals import worker_ready
 from celery.worker import state
 
-from celerylab_lab import paths
+from celerylab_lab import (
+    metrics_celery,  # noqa: F401 - task counters for the lab's metrics
+    paths,
+)
 from celerylab_lab.settings import WorkerSettings
 
 HEARTBEAT_SECONDS = 5.0
