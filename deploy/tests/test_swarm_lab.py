@@ -35,14 +35,22 @@ def test_lab_is_a_swarm_service_on_a_lab_node_and_runs_a_task(student):
     assert spec["EndpointSpec"]["Mode"] == "dnsrr"
     assert "node.labels.celerylab.lab==true" in spec["TaskTemplate"]["Placement"]["Constraints"]
     tasks = docker(
-        "service", "ps", SERVICE, "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}"
+        "service",
+        "ps",
+        SERVICE,
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{.Node}} {{.CurrentState}}",
     ).splitlines()
     assert len(tasks) == 1 and " Running " in f"{tasks[0]} ", tasks
     node = tasks[0].split()[0]
     labels = json.loads(docker("node", "inspect", node, "--format", "{{json .Spec.Labels}}"))
     assert labels.get("celerylab.lab") == "true", f"the lab runs on {node}, labelled {labels}"
     # Limits the container spawner sets reach the swarm task's container too.
-    (container,) = docker("ps", "-q", "--filter", f"label=com.docker.swarm.service.name={SERVICE}").split()
+    (container,) = docker(
+        "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={SERVICE}"
+    ).split()
     host = json.loads(docker("inspect", container, "--format", "{{json .HostConfig}}"))
     assert host["PidsLimit"] == 512 and host["CapDrop"] == ["ALL"]
 
