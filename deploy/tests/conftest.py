@@ -6,7 +6,8 @@ integration tests' own (integration-tests/hubclient.py), imported, not copied.
 
 Settings (from run.sh): CELERYLAB_DEPLOY_URL, CELERYLAB_DEPLOY_HTTP_URL, CELERYLAB_DEPLOY_CA,
 CELERYLAB_DEPLOY_DIR (the compose project directory on this host), CELERYLAB_DEPLOY_STATE (a
-file the backup drill keeps what it wrote in, between its two halves).
+file the backup drill keeps what it wrote in, between its two halves),
+CELERYLAB_DEPLOY_PROMETHEUS_URL (Prometheus's port on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ WORK = Path(tempfile.gettempdir()) / "celerylab-deploy-ci"  # celerylab_local_ro
 CA = os.environ.get("CELERYLAB_DEPLOY_CA", str(WORK / "tls" / "ca" / "ca.crt"))
 STACK_DIR = Path(os.environ.get("CELERYLAB_DEPLOY_DIR", WORK / "celerylab"))
 STATE = Path(os.environ.get("CELERYLAB_DEPLOY_STATE", WORK / "drill.json"))
+PROMETHEUS_URL = os.environ.get("CELERYLAB_DEPLOY_PROMETHEUS_URL", "http://127.0.0.1:18990")
 STUDENT = "student1"
 
 # requests and websocket-client both trust the deployment's CA, and only it.
@@ -39,11 +41,16 @@ os.environ["REQUESTS_CA_BUNDLE"] = CA
 os.environ["WEBSOCKET_CLIENT_CA_BUNDLE"] = CA
 
 
-def ops_token() -> str:
+def ops_env(key: str) -> str:
+    """A value the stack's setup service generated into ops.env (tokens, passwords)."""
     for line in (STACK_DIR / "ops.env").read_text().splitlines():
-        if line.startswith("CELERYLAB_API_TOKEN="):
+        if line.startswith(f"{key}="):
             return line.split("=", 1)[1]
-    raise RuntimeError(f"{STACK_DIR}/ops.env has no CELERYLAB_API_TOKEN")
+    raise RuntimeError(f"{STACK_DIR}/ops.env has no {key}")
+
+
+def ops_token() -> str:
+    return ops_env("CELERYLAB_API_TOKEN")
 
 
 def initial_passwords() -> dict[str, str]:
