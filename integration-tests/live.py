@@ -19,6 +19,12 @@ TEST_STACK = Stack(
         "CELERYLAB_LOGIN_ATTEMPTS": "3",
         "CELERYLAB_COURSES": "./integration-tests/fixtures/courses",
         "CELERYLAB_SOURCE": "./integration-tests/fixtures/source",
+        # Small grading limits, so hostile submissions meet them in seconds (test_sandbox).
+        "CELERYLAB_SANDBOX_CELL_TIMEOUT": "10",
+        "CELERYLAB_SANDBOX_WALL_SECONDS": "60",
+        "CELERYLAB_SANDBOX_MEMORY": "256m",
+        "CELERYLAB_SANDBOX_PIDS": "64",
+        "CELERYLAB_SANDBOX_OUTPUT_KIB": "256",
     },
 )
 compose = TEST_STACK.compose

@@ -34,6 +34,17 @@ c.ExchangeFactory.list = "nbgrader.exchange.default.ExchangeList"
 c.ExchangeFactory.submit = "nbgrader.exchange.default.ExchangeSubmit"
 # Lab notebooks start a Redis and a worker in their hidden tests: give cells time.
 c.Execute.timeout = 120
+# Student code runs in the grading sandbox (a throwaway container), never in this container:
+# nbgrader's Execute step is replaced, the rest of its autograde pipeline is kept.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
+)
+from celerylab_lab.sandbox_execute import SandboxedExecute  # noqa: E402
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
 {late}
 """
 

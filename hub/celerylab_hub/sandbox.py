@@ -1,0 +1,189 @@
+"""Run one submitted notebook in a throwaway container: the grading sandbox.
+
+The container comes from the lab image, so hidden tests can start a Redis and a Celery worker
+for the student's code, but it has no network, limits on CPU, memory, processes and wall time,
+a read-only root, a size-limited tmpfs as its only writable workspace, and it is removed after
+each run. Inside, celerylab_lab.sandbox_run executes the notebook with nbgrader's Execute
+preprocessor as an unprivileged user. The gradebook never enters it: the caller gets the
+executed notebook back and nbgrader records the grades outside.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import secrets
+import tarfile
+import time
+from dataclasses import asdict, dataclass
+
+import docker
+import docker.errors
+from docker.types import Mount
+
+log = logging.getLogger(__name__)
+LABEL = "org.celerylab.sandbox"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Defaults suit the course's lab notebooks on a 2-core host."""
+
+    wall_seconds: int = 300
+    cell_timeout: int = 120
+    memory: str = "768m"
+    cpus: float = 1.0
+    pids: int = 256
+    workspace: str = "128m"
+    output_kib: int = 2048
+    input_mib: int = 20
+
+
+@dataclass
+class Outcome:
+    """How a sandboxed run ended. status is ok, or the reason class of a failure."""
+
+    status: str  # ok | timeout | output_limit | kernel_died | wall_time | memory | failed
+    reason: str
+    seconds: float
+    notebook: str | None  # the executed notebook (status ok)
+    partial: str | None = None  # what had been executed before a failure
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class InputTooLarge(ValueError):
+    pass
+
+
+def workspace_archive(files: dict[str, bytes], limits: Limits) -> bytes:
+    """A tar for /sandbox: the workspace under in/, owned by root (read-only to the kernel)."""
+    total = sum(len(b) for b in files.values())
+    if total > limits.input_mib * 1024 * 1024:
+        raise InputTooLarge(
+            f"the submission is {total / 2**20:.1f} MiB; "
+            f"the grading limit is {limits.input_mib} MiB"
+        )
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in sorted(files.items()):
+            if name.startswith("/") or ".." in name.split("/"):
+                raise ValueError(f"unsafe path in the workspace: {name!r}")
+            info = tarfile.TarInfo(f"in/{name}")
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def job_archive(job: dict) -> bytes:
+    data = json.dumps(job).encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("job.json")
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def container_options(image: str, limits: Limits, labels: dict[str, str]) -> dict:
+    return {
+        "image": image,
+        "entrypoint": ["python3", "-m", "celerylab_lab.sandbox_run"],
+        "command": [],
+        "user": "0:0",
+        "network_mode": "none",
+        "read_only": True,
+        "mounts": [Mount("/sandbox", None, type="volume")],
+        # The kernel's only writable places; tmpfs pages count against the memory limit.
+        "tmpfs": {
+            "/workspace": f"size={limits.workspace},mode=1777",
+            "/tmp": "size=64m,mode=1777",  # noqa: S108 (the sandbox's own tmpfs)
+        },
+        "cap_drop": ["ALL"],
+        # Only to start (and stop) the kernel as nobody; the kernel itself has no capabilities.
+        "cap_add": ["SETUID", "SETGID", "KILL"],
+        "security_opt": ["no-new-privileges"],
+        "pids_limit": limits.pids,
+        "mem_limit": limits.memory,
+        "memswap_limit": limits.memory,
+        "nano_cpus": int(limits.cpus * 1e9),
+        "ulimits": [docker.types.Ulimit(name="nofile", soft=1024, hard=1024)],
+        "log_config": docker.types.LogConfig(
+            type="json-file", config={"max-size": "1m", "max-file": "1"}
+        ),
+        "environment": {"PYTHONDONTWRITEBYTECODE": "1"},
+        "labels": {LABEL: "1", **labels},
+        "hostname": "sandbox",
+    }
+
+
+def _read_result(container) -> dict | None:
+    try:
+        stream, _ = container.get_archive("/sandbox/out/result.json")
+    except docker.errors.NotFound:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        member = tar.extractfile("result.json")
+        return json.loads(member.read()) if member else None
+
+
+def run(
+    client: docker.DockerClient,
+    image: str,
+    files: dict[str, bytes],
+    notebook: str,
+    limits: Limits = Limits(),
+    labels: dict[str, str] | None = None,
+) -> Outcome:
+    """Execute `notebook` (a key of `files`) in a new sandbox; always removes the container."""
+    started = time.monotonic()
+    job = {
+        "notebook": notebook,
+        "cell_timeout": limits.cell_timeout,
+        "output_limit": limits.output_kib * 1024,
+        "limits": {"memory": limits.memory, "pids": limits.pids},
+    }
+    name = f"celerylab-sandbox-{secrets.token_hex(6)}"
+    container = client.containers.create(
+        name=name, **container_options(image, limits, labels or {})
+    )
+    try:
+        container.put_archive("/sandbox", workspace_archive(files, limits))
+        container.put_archive("/sandbox", job_archive(job))
+        container.start()
+        try:
+            exit_status = container.wait(timeout=limits.wall_seconds)["StatusCode"]
+        except Exception:  # requests' ReadTimeout: the wall-time limit
+            container.kill()
+            return Outcome(
+                "wall_time",
+                f"time limit exceeded: grading took longer than {limits.wall_seconds} s",
+                round(time.monotonic() - started, 3),
+                None,
+            )
+        container.reload()
+        oom = container.attrs["State"].get("OOMKilled", False)
+        result = _read_result(container)
+        if result is None:
+            if oom:
+                reason = f"memory limit ({limits.memory}) exceeded"
+                status = "memory"
+            else:
+                tail = container.logs(tail=5).decode(errors="replace").strip()
+                reason = f"the grading sandbox failed (exit {exit_status}): {tail[-500:]}"
+                status = "failed"
+            return Outcome(status, reason, round(time.monotonic() - started, 3), None)
+        return Outcome(
+            result["status"],
+            result["reason"],
+            round(time.monotonic() - started, 3),
+            result["notebook"],
+            result.get("partial"),
+        )
+    finally:
+        try:
+            container.remove(v=True, force=True)
+        except docker.errors.APIError as e:  # already gone; never mask the outcome
+            log.warning("could not remove sandbox %s: %s", name, e)

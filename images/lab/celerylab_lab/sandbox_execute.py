@@ -1,0 +1,137 @@
+"""nbgrader's Execute step, run in the grading sandbox instead of the course container.
+
+Configured in the course's nbgrader_config.py (celerylab_lab.course) as the first autograde
+preprocessor, so `nbgrader autograde` and the formgrader's autograde button both use it. It
+sends the notebook (with the hidden tests nbgrader has just restored) and the assignment's other
+files to the grader service, which runs them in a throwaway container, and carries on with the
+executed notebook: grades are then computed and saved here, outside the sandbox.
+
+When a submission breaks a limit (time, memory, processes, output), it is still graded: every
+cell that did not run gets an error output saying why, so its tests score nothing, and the
+reason goes to the log and to grading-log.jsonl in the course directory. Only a failure of the
+grading service itself fails the submission, so it can be autograded again later.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import time
+from pathlib import Path
+
+import nbformat
+import requests
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer, Unicode
+
+
+class GradingServiceError(RuntimeError):
+    pass
+
+
+def workspace_tar(directory: Path, notebook: str, nb_text: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            name = path.relative_to(directory).as_posix()
+            if name != notebook and not name.startswith("."):
+                tar.add(path, arcname=name)
+        data = nb_text.encode()
+        info = tarfile.TarInfo(notebook)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def mark_not_run(nb: NotebookNode, reason: str) -> int:
+    """Give every code cell that did not run an error output with the reason; return how many."""
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.get("execution_count") is not None:
+            continue
+        count += 1
+        cell.outputs = [
+            nbformat.v4.new_output(
+                "error",
+                ename="NotGraded",
+                evalue=reason,
+                traceback=[f"This cell did not run in the grading sandbox: {reason}"],
+            )
+        ]
+    return count
+
+
+class SandboxedExecute(NbGraderPreprocessor):
+    grader_url = Unicode(
+        os.environ.get("CELERYLAB_GRADER_URL", "http://grader:8090"),
+        help="the grading sandbox service (celerylab_hub.grader_service)",
+    ).tag(config=True)
+    course_id = Unicode(
+        json.loads(os.environ.get("CELERYLAB_COURSE", "{}")).get("id", ""),
+        help="the course this container grades for",
+    ).tag(config=True)
+    token = Unicode(
+        os.environ.get("JUPYTERHUB_API_TOKEN", ""),
+        help="the course's service token, which the grader service checks",
+    ).tag(config=True)
+    request_timeout = Integer(
+        900, help="seconds to wait for the grader service (queueing included)"
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        directory = Path(resources["metadata"]["path"])
+        notebook = f"{resources['unique_key']}.ipynb"
+        who = resources.get("nbgrader", {})
+        student, assignment = who.get("student", ""), who.get("assignment", "")
+        body = workspace_tar(directory, notebook, nbformat.writes(nb))
+        try:
+            r = requests.post(
+                f"{self.grader_url}/api/courses/{self.course_id}/execute",
+                params={"notebook": notebook, "student": student, "assignment": assignment},
+                data=body,
+                headers={"Authorization": f"token {self.token}"},
+                timeout=self.request_timeout,
+            )
+        except requests.RequestException as e:
+            raise GradingServiceError(f"the grading service is unreachable: {e}") from None
+        if r.status_code != 200:
+            try:
+                message = r.json()["message"]
+            except ValueError:
+                message = r.text[:300]
+            raise GradingServiceError(f"the grading service refused ({r.status_code}): {message}")
+        outcome = r.json()
+        if outcome["status"] == "ok":
+            nb = nbformat.reads(outcome["notebook"], as_version=nbformat.NO_CONVERT)
+        else:
+            if outcome.get("partial"):
+                nb = nbformat.reads(outcome["partial"], as_version=nbformat.NO_CONVERT)
+            for cell in nb.cells:  # nothing counts from a run that did not finish
+                if cell.cell_type == "code" and not cell.get("outputs"):
+                    cell["execution_count"] = None
+            mark_not_run(nb, outcome["reason"])
+        if outcome["reason"]:
+            self.log.warning("%s/%s %s: %s", assignment, student, notebook, outcome["reason"])
+        self._record(directory, student, assignment, notebook, outcome)
+        return nb, resources
+
+    def _record(self, directory: Path, student, assignment, notebook, outcome) -> None:
+        # autograded/<student>/<assignment> -> the course directory
+        log_file = directory.parents[2] / "grading-log.jsonl"
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "student": student,
+            "assignment": assignment,
+            "notebook": notebook,
+            "status": outcome["status"],
+            "reason": outcome["reason"],
+            "seconds": outcome["seconds"],
+        }
+        try:
+            with log_file.open("a") as f:
+                f.write(json.dumps(entry) + "\n")
+        except OSError as e:
+            self.log.warning("could not write %s: %s", log_file, e)

@@ -1,0 +1,200 @@
+"""Sandboxed autograding, live: hostile and broken submissions fail alone, with their reason.
+
+A batch of submissions to the test course's ps1 is placed where `nbgrader collect` puts them,
+then the instructor autogrades the whole batch in the course container as usual. Each
+submission runs in its own throwaway sandbox (the grader service); the test stack sets small
+limits (live.py) so the hostile ones hit them quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from live import compose
+from test_exchange import COURSE, instructor, wait_for_course_container
+
+SOURCE = Path(__file__).parent / "fixtures" / "source" / "ps1" / "ps1.ipynb"
+# What each student wrote in the answer cell.
+ANSWERS = {
+    "sbx-right": "def add(a, b):\n    return a + b",
+    "sbx-wrong": "def add(a, b):\n    return a - b",
+    "sbx-loop": (
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    ),
+    "sbx-memory": "hog = []\nwhile True:\n    hog.append(bytearray(10**7))",
+    "sbx-forks": "import os\nwhile True:\n    os.fork()",
+    "sbx-flood": "while True:\n    print('x' * 10000)",
+    # Full marks only if every way out is closed: the answer is right only when nothing leaked.
+    "sbx-escape": (
+        "import os, socket\n"
+        "leaks = []\n"
+        "try:\n"
+        "    socket.create_connection(('hub', 8081), timeout=3); leaks.append('network')\n"
+        "except OSError:\n"
+        "    pass\n"
+        "for path in ('/var/run/docker.sock', '/srv/celerylab/secrets',\n"
+        "             '/home/student/gradebook.db'):\n"
+        "    if os.path.exists(path): leaks.append(path)\n"
+        "for path in ('/etc/x', '/sandbox/out/result.json', '/opt/lab/x'):\n"
+        "    try:\n"
+        "        open(path, 'w').write('x'); leaks.append(path)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "if os.getuid() == 0: leaks.append('root')\n"
+        "def add(a, b):\n"
+        "    return a + b if not leaks else leaks"
+    ),
+}
+EXPECTED = {
+    "sbx-right": (2.0, "ok", ""),
+    "sbx-wrong": (0.0, "ok", ""),
+    "sbx-loop": (0.0, "timeout", "time limit"),
+    "sbx-memory": (0.0, "kernel_died", "memory limit"),
+    "sbx-forks": (0.0, None, "process limit"),
+    "sbx-flood": (0.0, "ok", "output limit"),
+    "sbx-escape": (2.0, "ok", ""),
+}
+
+
+def with_tests_tampered() -> str:
+    """A wrong answer with the visible test cell rewritten to pass: nbgrader restores it."""
+    nb = json.loads(submission(ANSWERS["sbx-wrong"]))
+    (cell,) = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    cell["source"] = "pass"
+    return json.dumps(nb)
+
+
+def with_tests_deleted() -> str:
+    nb = json.loads(submission(ANSWERS["sbx-wrong"]))
+    nb["cells"] = [c for c in nb["cells"] if not c["metadata"].get("nbgrader", {}).get("grade")]
+    return json.dumps(nb)
+
+
+def submission(answer: str) -> str:
+    nb = json.loads(SOURCE.read_text())
+    (cell,) = [
+        c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "answer"
+    ]
+    cell["source"] = answer
+    return json.dumps(nb)
+
+
+def place(student: str, notebook_text: str, name: str = "ps1.ipynb") -> None:
+    """Put a submission where `nbgrader collect` would: submitted/<student>/ps1/."""
+    folder = f"/home/student/submitted/{student}/ps1"
+    subprocess.run(
+        ["docker", "exec", "-u", "2000", "-i", COURSE, "sh", "-c",
+         f"mkdir -p {folder} && cat > {folder}/{name} && "
+         f"echo '2026-01-01 00:00:00.000000 UTC' > {folder}/timestamp.txt"],
+        input=notebook_text, text=True, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def grading_log() -> list[dict]:
+    text = instructor("cat grading-log.jsonl 2>/dev/null || true")
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def scores() -> dict[str, float | None]:
+    out = instructor(
+        'python -c "import json\n'
+        "from nbgrader.api import Gradebook, MissingEntry\n"
+        "def score(gb, s):\n"
+        "    try:\n"
+        "        return gb.find_submission('ps1', s).score\n"
+        "    except MissingEntry:\n"
+        "        return None\n"
+        "with Gradebook('sqlite:////home/student/gradebook.db') as gb:\n"
+        '    print(json.dumps({s.id: score(gb, s.id) for s in gb.students}))"'
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def graded(stack):
+    r = compose("exec", "-T", "hub", "celerylab", "courses", "sync", check=False)
+    assert r.returncode == 0, r.stderr
+    wait_for_course_container()
+    instructor("nbgrader generate_assignment ps1 --force")
+    for student, answer in ANSWERS.items():
+        place(student, submission(answer))
+    place("sbx-broken", "{ this is not a notebook")
+    place("sbx-tampered", with_tests_tampered())
+    place("sbx-deleted", with_tests_deleted())
+    started = time.monotonic()
+    r = subprocess.run(
+        ["docker", "exec", "-u", "2000", "-w", "/home/student", "-e", "HOME=/home/student",
+         COURSE, "nbgrader", "autograde", "ps1", "--CourseDirectory.student_id=sbx-*"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    return {
+        "output": r.stdout + r.stderr,
+        "returncode": r.returncode,
+        "seconds": time.monotonic() - started,
+        "log": {e["student"]: e for e in grading_log() if e["student"].startswith("sbx-")},
+        "scores": scores(),
+    }
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_submission_is_graded_alone_with_its_reason(graded, student):
+    score, status, reason = EXPECTED[student]
+    entry = graded["log"].get(student)
+    assert entry, f"no grading record for {student}: {graded['output'][-2000:]}"
+    if status:
+        assert entry["status"] == status, entry
+    assert reason in entry["reason"] if reason else entry["reason"] == "", entry
+    assert graded["scores"].get(student) == score, (student, graded["scores"])
+
+
+@pytest.mark.docker
+def test_a_broken_notebook_fails_alone_and_says_so(graded):
+    # nbgrader reports the failure and exits non-zero; every other submission was graded.
+    assert graded["returncode"] != 0
+    assert "sbx-broken" in graded["output"], graded["output"][-2000:]
+    assert graded["scores"].get("sbx-broken") in (None, 0.0)
+    assert set(EXPECTED) <= set(graded["log"])
+
+
+@pytest.mark.docker
+def test_grade_cells_come_from_the_gradebook_not_the_submission(graded):
+    # The rewritten test cell is restored (and fails the wrong answer); a deleted one is put back.
+    assert graded["scores"].get("sbx-tampered") == 0.0, graded["scores"]
+    assert graded["scores"].get("sbx-deleted") in (None, 0.0), graded["scores"]
+    assert "sbx-deleted" in graded["output"], graded["output"][-3000:]
+
+
+@pytest.mark.docker
+def test_hostile_work_costs_no_more_than_its_own_limits(graded):
+    # Limits in the test stack: 10 s per cell, 60 s in all; seven runs of about 3 s otherwise.
+    assert graded["seconds"] < 7 * 10 + 60 + 60, graded["seconds"]
+    leftovers = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "label=org.celerylab.sandbox"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert leftovers == [], "sandbox containers must be removed after each run"
+
+
+@pytest.mark.docker
+def test_the_grader_is_not_open_to_students_or_the_host(graded):
+    # Not published on the host; on the network it answers only to a course's token.
+    ports = compose("port", "grader", "8090", check=False)
+    assert ports.returncode != 0 or not ports.stdout.strip()
+    probe = (
+        "import urllib.request, urllib.error\n"
+        "req = urllib.request.Request('http://grader:8090/api/courses/c101/execute"
+        "?notebook=ps1.ipynb', data=b'x', headers={'Authorization': 'token forged'})\n"
+        "try:\n"
+        "    urllib.request.urlopen(req, timeout=10)\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code)\n"
+    )
+    r = subprocess.run(
+        ["docker", "exec", COURSE, "python3", "-c", probe], capture_output=True, text=True
+    )
+    assert r.stdout.strip() == "403", r.stdout + r.stderr
