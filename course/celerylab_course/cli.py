@@ -87,37 +87,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def assignment_list(curriculum: Curriculum) -> list[dict]:
-    """[{name, module, kind, title}] for every ready module's assignments in course order, then
-    each built capstone and exam (their "module" is the path id)."""
+    """[{name, module, kind, title}] for every ready module's assignments in course order (and
+    the quizzes of specified modules that have a bank), then each built capstone and exam
+    (their "module" is the path id)."""
+    from celerylab_course import build
+
+    built = set(build.assignments(curriculum))
     order = [code for p in curriculum.paths.values() for code in p.modules]
     result = []
     for code in order:
         module = curriculum.modules.get(code)
-        if module is None or module.status != "ready":
+        if module is None:
             continue
-        for name in module.lessons:
-            result.append({"name": name, "module": code, "kind": "lessons", "title": module.title})
-        for p in module.practicals:
-            if p.assignment:
-                result.append(
-                    {"name": p.assignment, "module": code, "kind": "lab", "title": p.title}
-                )
+        items = [(name, "lessons", module.title) for name in module.lessons]
+        items += [(p.assignment, "lab", p.title) for p in module.practicals if p.assignment]
         if module.quiz.assignment:
-            result.append(
-                {
-                    "name": module.quiz.assignment,
-                    "module": code,
-                    "kind": "quiz",
-                    "title": module.quiz.title,
-                }
-            )
+            items.append((module.quiz.assignment, "quiz", module.quiz.title))
+        for name, kind, title in items:
+            if module.status == "ready" or name in built:
+                result.append({"name": name, "module": code, "kind": kind, "title": title})
     # Then each path's capstone and certification exam, once built.
-    from celerylab_course import assessments, capstones, exams
+    from celerylab_course import capstones, exams
 
-    built = assessments.builders(curriculum)
-    items = [(c.id, c.path, "capstone", c.title) for c in capstones.load(curriculum).values()]
-    items += [(e.id, e.path, "exam", e.title) for e in exams.load(curriculum).values()]
-    for name, path, kind, title in items:
+    extras = [(c.id, c.path, "capstone", c.title) for c in capstones.load(curriculum).values()]
+    extras += [(e.id, e.path, "exam", e.title) for e in exams.load(curriculum).values()]
+    for name, path, kind, title in extras:
         if name in built:
             result.append({"name": name, "module": path, "kind": kind, "title": title})
     return result
