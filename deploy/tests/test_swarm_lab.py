@@ -2,8 +2,9 @@
 
 Through HTTPS only, like test_https.py: a roster student logs in, gets a lab, and runs a Celery
 task in it; the lab is a swarm service (not a container the hub made) whose task runs on a node
-labelled celerylab.lab=true, reached by the hub by name (endpoint mode dnsrr). The inventory
-culls labs idle 30 s: the idle culler stops the lab, and its service is removed.
+labelled celerylab.lab=true, reached by the hub by name (endpoint mode dnsrr). A lab the swarm
+rejects (its image missing on the node) fails the spawn with the swarm's reason at once. The
+inventory culls labs idle 30 s: the idle culler stops the lab, and its service is removed.
 
 Settings (from run.sh): those of conftest.py, pointing at the swarm installation, and
 CELERYLAB_DEPLOY_PROJECT (its compose project).
@@ -14,7 +15,9 @@ import os
 import subprocess
 import time
 
-from conftest import STUDENT
+import pytest
+from conftest import STACK_DIR, STUDENT, URL, initial_passwords, login, own_token
+from hubclient import Hub
 
 PROJECT = os.environ.get("CELERYLAB_DEPLOY_PROJECT", "clab-swarm")
 SERVICE = f"{PROJECT}-lab-{STUDENT}"
@@ -60,6 +63,33 @@ def test_lab_is_a_swarm_service_on_a_lab_node_and_runs_a_task(student):
         assert out.strip() == "5"
     finally:
         lab.close()
+
+
+def test_a_rejected_lab_fails_the_spawn_with_the_swarm_reason():
+    name = "student2"
+    hub = Hub(URL, own_token(login(name, initial_passwords()[name]), name))
+    env = dict(
+        line.split("=", 1) for line in (STACK_DIR / ".env").read_text().splitlines() if "=" in line
+    )
+    image = env["CELERYLAB_LAB_IMAGE"]
+    image_id = docker("image", "inspect", image, "--format", "{{.Id}}").strip()
+    tags = json.loads(docker("image", "inspect", image, "--format", "{{json .RepoTags}}"))
+    assert len(tags) > 1, f"{image} has no other tag to keep it while its name is removed"
+    docker("image", "rm", image)  # only the name: the node no longer has "the lab image"
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(RuntimeError) as failure:
+            hub.start(name, timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        docker("tag", image_id, image)
+    message = str(failure.value)
+    assert "Your lab could not start on node" in message and image in message, message
+    assert took < 30, f"the rejection took {took:.0f}s to reach the student"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and f"{PROJECT}-lab-{name}" in docker("service", "ls"):
+        time.sleep(1)
+    assert f"{PROJECT}-lab-{name}" not in docker("service", "ls"), "the failed lab's service stayed"
 
 
 def test_idle_culler_stops_the_lab_service(ops):
