@@ -1,7 +1,7 @@
 """Generate `source/` from the course content and `release/` from `source/`, and check for drift.
 
-    celerylab-course build            # rewrite source/ and release/
-    celerylab-course check            # regenerate both in a temp dir; fail on drift or leaks
+    celerylab-course build            # rewrite source/, release/ and docs/course/programme.md
+    celerylab-course check            # regenerate them in a temp dir; fail on drift or leaks
 
 Quizzes come from the question banks (course/banks/), lessons and labs from the cell scripts in
 course/content/<assignment>/ (other files there are copied as they are). release/ is made by
@@ -129,9 +129,17 @@ def build_release(source: Path, release: Path, names: list[str]) -> None:
         shutil.copytree(root / "release", release, ignore=shutil.ignore_patterns(*SKIP))
 
 
+#: The programme page of the course site, generated with source/ and release/.
+PROGRAMME = Path("docs/course/programme.md")
+
+
 def build(curriculum: Curriculum, repo: Path) -> list[str]:
+    from celerylab_course import programme
+
     names = build_source(curriculum, repo / "source")
     build_release(repo / "source", repo / "release", names)
+    (repo / PROGRAMME).parent.mkdir(parents=True, exist_ok=True)
+    (repo / PROGRAMME).write_text(programme.render(curriculum))
     return names
 
 
@@ -173,6 +181,11 @@ def check(curriculum: Curriculum, repo: Path) -> list[str]:
                 f"{part}: {p} (run: celerylab-course build)"
                 for p in _exact(fresh / part, repo / part)
             ]
+        mine = repo / PROGRAMME
+        if not mine.is_file() or mine.read_text() != (fresh / PROGRAMME).read_text():
+            problems.append(
+                f"{PROGRAMME} differs from the curriculum (run: celerylab-course build)"
+            )
     problems += leaks(repo / "release", curriculum)
     return problems
 

@@ -5,6 +5,7 @@ celerylab-course build                 regenerate source/ and release/
 celerylab-course check                 fail when source/ or release/ drift or leak answers
 celerylab-course progress GRADEBOOK_URL STUDENT   success criteria met, from the gradebook
 celerylab-course certificates GRADEBOOK_URL STUDENT   exams passed; certificates paths require
+celerylab-course programme             every path, its modules, exam and capstone (Markdown)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("db_url", help="nbgrader gradebook URL, e.g. sqlite:////srv/course/gradebook.db")
     p.add_argument("student")
     sub.add_parser("assignments", help="every assignment in course order, as JSON")
+    sub.add_parser("programme", help="the whole programme as Markdown (docs/course/programme.md)")
     p = sub.add_parser("certificates", help="exams passed, and the certificates paths require")
     p.add_argument("db_url", help="nbgrader gradebook URL, e.g. sqlite:////srv/course/gradebook.db")
     p.add_argument("student")
@@ -69,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         import json
 
         print(json.dumps(assignment_list(curriculum), indent=2))
+        return 0
+    if args.command == "programme":
+        from celerylab_course import programme
+
+        print(programme.render(curriculum), end="")
         return 0
     if args.command == "certificates":
         from celerylab_course import certificates

@@ -153,3 +153,19 @@ def test_required_certificate_without_exam(course):
     found = failures(course)
     assert ("exam", "expert") in found
     assert ("exam", "django") in found
+
+
+def test_programme_page_lists_everything_and_is_current():
+    from celerylab_course import capstones, programme
+
+    page = programme.render(CURRICULUM)
+    for p in CURRICULUM.paths.values():
+        assert f"## {p.title}" in page
+        for code in p.modules:
+            assert code in page
+    for name in [*EXAMS, *capstones.load(CURRICULUM)]:
+        assert f"`{name}`" in page
+    assert "**Requires:** Expert Certification" in page
+    assert (REPO / "docs" / "course" / "programme.md").read_text() == page, (
+        "docs/course/programme.md is stale: run celerylab-course build"
+    )
