@@ -1,0 +1,1 @@
+"""The Expert exam's incident drill: the service you repair is drill/tasks.py."""
