@@ -38,7 +38,7 @@ course-check: venv  ## conformance report; fails on drift of release/ or leaked 
 docs: venv  ## the course site (docs/): warnings are errors, internal links checked
 	scripts/docs.sh
 
-test-deploy:  ## the Ansible deployment's tests (root; ~7 min; not yet part of scripts/test.sh)
+test-deploy:  ## the Ansible deployment's tests alone (root; 6-10 min; scripts/test.sh runs them last)
 	deploy/tests/run.sh
 
 lint: venv  ## ruff over the whole repository
