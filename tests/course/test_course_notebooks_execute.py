@@ -8,10 +8,10 @@ import pytest
 from course_notebooks import LabSession, errors
 
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(  # lessons and labs; quizzes execute in test_course_quizzes
+NOTEBOOKS = sorted(  # lessons, labs and capstones; quizzes and exams execute in their own tests
     (p.parent.name, p.name)
     for p in (REPO / "source").glob("*/*.ipynb")
-    if not p.parent.name.endswith("-quiz")
+    if not p.parent.name.endswith("-quiz") and not p.parent.name.startswith("exam-")
 )
 
 pytestmark = pytest.mark.redis
