@@ -8,10 +8,10 @@ import pytest
 from course_notebooks import LabSession, errors
 
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(  # lessons, labs and capstones; quizzes and exams execute in their own tests
+NOTEBOOKS = sorted(  # lessons and labs; quizzes, exams and capstones execute in their own tests
     (p.parent.name, p.name)
     for p in (REPO / "source").glob("*/*.ipynb")
-    if not p.parent.name.endswith("-quiz") and not p.parent.name.startswith("exam-")
+    if not p.parent.name.endswith("-quiz") and not p.parent.name.startswith(("exam-", "capstone-"))
 )
 
 pytestmark = pytest.mark.redis

@@ -1,0 +1,1 @@
+"""The Professional exam's package: your service goes in pipeline/tasks.py."""
