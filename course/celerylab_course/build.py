@@ -146,19 +146,25 @@ def build(curriculum: Curriculum, repo: Path) -> list[str]:
 def leaks(release: Path, curriculum: Curriculum) -> list[str]:
     """Where release/ holds solution or hidden-test markers, or a fill-in-the-blank answer key."""
     found = []
-    keys = {
-        q.id: [str(a) for a in q.answers if len(str(a)) >= 5]
-        for b in curriculum.banks.values()
-        for q in b.questions
-        if q.type == "fill_blank"
-    }
+    # a quiz may not show its own bank's answers; another module's quiz mentioning the same
+    # word ("chord", "on_error") teaches it, and gives nothing away
+    quiz_of = {m.code: m.quiz.assignment for m in curriculum.modules.values()}
+    keys_by_quiz: dict[str, dict[str, list[str]]] = {}
+    for b in curriculum.banks.values():
+        keys_by_quiz.setdefault(quiz_of.get(b.module) or "", {}).update(
+            {
+                q.id: [str(a) for a in q.answers if len(str(a)) >= 5]
+                for q in b.questions
+                if q.type == "fill_blank"
+            }
+        )
     for path in sorted(release.rglob("*")):
         if not path.is_file():
             continue
         text = path.read_text(errors="replace")
         found += [f"{path}: {m!r}" for m in LEAK_MARKERS if m in text]
         if path.suffix == ".ipynb" and path.stem.endswith("-quiz"):
-            for qid, answers in keys.items():
+            for qid, answers in keys_by_quiz.get(path.parent.name, {}).items():
                 found += [
                     f"{path}: answer {a!r} of {qid}"
                     for a in answers
