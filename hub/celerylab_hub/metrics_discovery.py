@@ -24,7 +24,9 @@ import hmac
 import json
 import os
 import socket
+import string
 
+from escapism import escape
 from tornado import httpclient, ioloop, web
 from tornado.log import app_log, enable_pretty_logging
 
@@ -44,6 +46,11 @@ def token_ok(header: str | None, expected_sha256: str) -> bool:
     return hmac.compare_digest(presented, expected_sha256.strip().lower())
 
 
+def container_name(user: str) -> str:
+    """A user's part of a lab container's name, escaped as DockerSpawner does ('-' is '-2d')."""
+    return escape(user, set(string.ascii_lowercase + string.digits), escape_char="-").lower()
+
+
 def lab_targets(users: list[dict], instance: str) -> list[dict]:
     """One target group per user whose default server is ready."""
     groups = []
@@ -58,7 +65,7 @@ def lab_targets(users: list[dict], instance: str) -> list[dict]:
         )
         groups.append(
             {
-                "targets": [f"{instance}-lab-{user['name']}:{METRICS_PORT}"],
+                "targets": [f"{instance}-lab-{container_name(user['name'])}:{METRICS_PORT}"],
                 "labels": {"student": user["name"], "course": ",".join(courses)},
             }
         )

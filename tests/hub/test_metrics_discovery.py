@@ -44,6 +44,17 @@ def test_ready_labs_become_targets_with_student_and_course():
     ]
 
 
+@pytest.mark.parametrize("name", ["alice", "monitor-carol", "d_2", "Eve"])
+def test_targets_use_the_container_names_dockerspawner_gives(name):
+    from dockerspawner import DockerSpawner
+
+    assert metrics_discovery.container_name(name) == DockerSpawner._escape(name)
+    users = [{"name": name, "groups": [], "servers": {"": {"ready": True}}}]
+    (group,) = metrics_discovery.lab_targets(users, "inst")
+    assert group["targets"] == [f"inst-lab-{DockerSpawner._escape(name)}:9100"]
+    assert group["labels"]["student"] == name
+
+
 class FakeHubUsers(web.RequestHandler):
     """The hub's paginated /users, two users a page, checking the discovery's token."""
 
