@@ -3,7 +3,7 @@
 celerylab-course conformance [-q]      the spec's rules, as a report (exit 1 on violations)
 celerylab-course build                 regenerate source/ and release/
 celerylab-course check                 fail when source/ or release/ drift or leak answers
-celerylab-course progress GRADEBOOK_URL STUDENT   success criteria met, from the gradebook
+celerylab-course progress GRADEBOOK_URL STUDENT   success criteria met, paths still locked
 celerylab-course certificates GRADEBOOK_URL STUDENT   exams passed; certificates paths require
 celerylab-course programme             every path, its modules, exam and capstone (Markdown)
 """
@@ -89,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
 
         report = criteria.evaluate(curriculum, args.db_url, args.student)
         print(criteria.format_report(report))
+        # Paths whose modules need a certificate first (Track A: Expert Certification).
+        from celerylab_course import certificates
+
+        held = certificates.evaluate(curriculum, args.db_url, args.student)
+        for r in certificates.requirements(curriculum, held):
+            if not r.held:
+                print(f"locked        {r.path:<24} requires the {r.needs}, not held yet")
         return 0
     return 2
 

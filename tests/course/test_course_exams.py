@@ -106,6 +106,10 @@ def test_key_full_marks_release_fails_and_certificates_follow(exam, tmp_path, ca
     out = capsys.readouterr().out
     assert f"not passed {EXAMS[exam].certificate}" in out
     assert "requires   django: Expert Certification - NOT held" in out, out
+    # progress reports the locked track next to the success criteria.
+    assert cli.main(["progress", key.db_url, "blank"]) == 0
+    out = capsys.readouterr().out
+    assert "locked        django" in out and "Expert Certification, not held yet" in out, out
 
 
 def test_release_holds_no_answers_of_the_drawn_questions():
