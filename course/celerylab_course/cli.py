@@ -53,16 +53,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"celerylab-course: {e}", file=sys.stderr)
         return 2
     repo = curriculum.root.parent
-    if args.command == "build":
-        from celerylab_course import build
+    if args.command in ("build", "check"):
+        from celerylab_course import build, exams
 
-        names = build.build(curriculum, repo)
+        try:  # capstone and exam files load (and exams draw) during the build
+            if args.command == "build":
+                names = build.build(curriculum, repo)
+            else:
+                problems = build.check(curriculum, repo)
+        except (CurriculumError, exams.DrawError) as e:
+            print(f"celerylab-course: {e}", file=sys.stderr)
+            return 2
+    if args.command == "build":
         print(f"built {len(names)} assignments into {repo / 'source'} and {repo / 'release'}")
         return 0
     if args.command == "check":
-        from celerylab_course import build
-
-        problems = build.check(curriculum, repo)
         for p in problems:
             print(p)
         print(f"release check: {len(problems)} problem(s)")

@@ -179,3 +179,12 @@ def test_programme_page_lists_everything_and_is_current():
     assert (REPO / "docs" / "course" / "programme.md").read_text() == page, (
         "docs/course/programme.md is stale: run celerylab-course build"
     )
+
+
+def test_bad_exam_file_is_a_clear_error_of_the_build(course, capsys):
+    from celerylab_course import cli
+
+    edit(course / "exams" / "expert.yaml", lambda d: d["pass"].pop("overall"))
+    assert cli.main(["--course", str(course), "build"]) == 2
+    err = capsys.readouterr().err
+    assert "expert.yaml does not fit the exam schema" in err and "overall" in err, err
