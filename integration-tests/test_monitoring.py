@@ -5,8 +5,10 @@ metrics; a lab that stops leaves the targets."""
 from __future__ import annotations
 
 import math
+import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -217,14 +219,49 @@ def test_a_student_cannot_read_other_students_metrics(class_working):
     assert node == "unreachable"  # the node exporter is only on the monitoring network
 
 
-def test_a_lab_that_stops_disappears_from_the_targets(stack, prometheus):
+def test_a_hung_lab_fails_only_its_own_scrape_and_a_stopped_lab_leaves(stack, prometheus):
     name = "monitor-carol"
+    container = f"{TEST_STACK.project}-lab-monitor-2dcarol"  # DockerSpawner escapes '-'
     stack.ensure_user(name)
     stack.start(name)
     wait_for("the new lab scraped", lambda: name in prometheus.up("labs"), 45)
+    # Frozen: its endpoint takes connections but never answers, the slowest exporter there is.
+    subprocess.run(["docker", "pause", container], check=True, capture_output=True)
+    try:
+        wait_for(
+            "the frozen lab's scrape failing",
+            lambda: any(
+                t["labels"].get("instance") == name and t["health"] == "down"
+                for t in prometheus.targets()
+            ),
+            45,
+        )
+        paused_at = time.time()
+        scraped = wait_for(
+            "the other labs scraped since",
+            lambda: (
+                (labs := prometheus.up("labs"))
+                and all(_scraped_after(labs.get(s), paused_at) for s in STUDENTS)
+                and labs
+            ),
+            30,
+        )
+        assert set(STUDENTS) <= set(scraped)
+    finally:
+        subprocess.run(["docker", "unpause", container], capture_output=True)
     stack.stop(name)
     wait_for(
         "the stopped lab gone from the targets",
         lambda: name not in {t["labels"].get("instance") for t in prometheus.targets()},
         45,
     )
+
+
+def _scraped_after(target: dict | None, when: float) -> bool:
+    if not target:
+        return False
+    base, _, fraction = target["lastScrape"].rstrip("Z").partition(".")  # nanoseconds: cut
+    last = datetime.fromisoformat(base).replace(tzinfo=UTC).timestamp() + float(
+        f"0.{fraction or 0}"
+    )
+    return last > when
