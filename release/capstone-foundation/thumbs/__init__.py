@@ -1,0 +1,1 @@
+"""The Foundation capstone's package: your service goes in thumbs/tasks.py."""
