@@ -25,6 +25,8 @@ TEST_STACK = Stack(
         "CELERYLAB_SANDBOX_MEMORY": "256m",
         "CELERYLAB_SANDBOX_PIDS": "64",
         "CELERYLAB_SANDBOX_OUTPUT_KIB": "256",
+        # A task whose worker was killed is delivered again after this (test_grading_fleet).
+        "CELERYLAB_GRADING_VISIBILITY_TIMEOUT": "75",
     },
 )
 compose = TEST_STACK.compose

@@ -181,20 +181,29 @@ def test_hostile_work_costs_no_more_than_its_own_limits(graded):
 
 
 @pytest.mark.docker
-def test_the_grader_is_not_open_to_students_or_the_host(graded):
-    # Not published on the host; on the network it answers only to a course's token.
-    ports = compose("port", "grader", "8090", check=False)
-    assert ports.returncode != 0 or not ports.stdout.strip()
+def test_the_grading_fleet_is_not_open_to_others(graded):
+    # Nothing of it is published on the host.
+    for service, port in (("grader", "8090"), ("grading-broker", "6379")):
+        r = compose("port", service, port, check=False)
+        assert r.returncode != 0 or not r.stdout.strip(), r.stdout
+    # A task with another course's (or a forged) token is refused, not run.
     probe = (
-        "import urllib.request, urllib.error\n"
-        "req = urllib.request.Request('http://grader:8090/api/courses/c101/execute"
-        "?notebook=ps1.ipynb', data=b'x', headers={'Authorization': 'token forged'})\n"
-        "try:\n"
-        "    urllib.request.urlopen(req, timeout=10)\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    print(e.code)\n"
+        "import os\n"
+        "from celerylab_lab.sandbox_execute import TASK, grading_app\n"
+        "app = grading_app(os.environ['CELERYLAB_GRADING_BROKER'])\n"
+        "job = {'course': 'c202', 'token': os.environ['JUPYTERHUB_API_TOKEN'],\n"
+        "       'notebook': 'ps1.ipynb', 'workspace': ''}\n"
+        "print(app.send_task(TASK, args=[job], queue='grading').get(timeout=120))\n"
     )
     r = subprocess.run(
         ["docker", "exec", COURSE, "python3", "-c", probe], capture_output=True, text=True
     )
-    assert r.stdout.strip() == "403", r.stdout + r.stderr
+    assert "'status': 'refused'" in r.stdout and "may not grade for course c202" in r.stdout, (
+        r.stdout + r.stderr
+    )
+    # Without the broker's password, nobody on the network gets in.
+    r = subprocess.run(
+        ["docker", "exec", COURSE, "redis-cli", "-h", "grading-broker", "llen", "grading"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert "NOAUTH" in r.stdout + r.stderr, r.stdout + r.stderr

@@ -74,6 +74,7 @@ def _ensure_course_containers(declared) -> None:
             token=secrets.course_token(SECRETS_DIR, course.id),
             source_dir=Path(SOURCE_DIR),
             metrics_token_sha256=secrets.metrics_token_sha256(SECRETS_DIR),
+            grading_broker=secrets.grading_broker_url(SECRETS_DIR),
         )
         print(f"course {course.id}: container {done}", file=sys.stderr)
 

@@ -29,7 +29,9 @@ SEED = "/srv/celerylab/source-seed"
 SPEC_LABEL = "org.celerylab.course-spec"
 
 
-def environment(course: Course, token: str, metrics_token_sha256: str = "") -> dict[str, str]:
+def environment(
+    course: Course, token: str, metrics_token_sha256: str = "", grading_broker: str = ""
+) -> dict[str, str]:
     service = course.formgrader_service
     prefix = f"/services/{service}/"
     scopes = json.dumps([f"access:services!service={service}"])
@@ -63,6 +65,8 @@ def environment(course: Course, token: str, metrics_token_sha256: str = "") -> d
         "JUPYTERHUB_DEFAULT_URL": "/formgrader",  # opens in its own tab: no iframe, strict CSP kept
         # The course's metrics (submissions, gradebook) for Prometheus's scrape token only.
         "CELERYLAB_METRICS_TOKEN_SHA256": metrics_token_sha256,
+        # Autograde sends each submission to the grading fleet (celerylab_hub.grading).
+        "CELERYLAB_GRADING_BROKER": grading_broker,
     }
 
 
@@ -96,10 +100,11 @@ def ensure(
     token: str,
     source_dir: Path,
     metrics_token_sha256: str = "",
+    grading_broker: str = "",
 ) -> str:
     """Create, replace or start the course's container; return what was done."""
     name = f"{instance}-course-{course.id}"
-    env = environment(course, token, metrics_token_sha256)
+    env = environment(course, token, metrics_token_sha256, grading_broker)
     volumes = {
         f"{instance}-course-{course.id}": {"bind": LAB_HOME, "mode": "rw"},
         f"{instance}-exchange": {"bind": "/srv/celerylab/exchange", "mode": "rw"},

@@ -77,6 +77,28 @@ def workspace_archive(files: dict[str, bytes], limits: Limits) -> bytes:
     return buf.getvalue()
 
 
+def unpack(body: bytes, limits: Limits) -> dict[str, bytes]:
+    """A workspace sent as tar.gz: regular files only, inside the workspace, within limits."""
+    files, total = {}, 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                name = member.name.lstrip("./")
+                if name.startswith("/") or ".." in name.split("/"):
+                    raise ValueError(f"unsafe path in the workspace: {member.name!r}")
+                total += member.size
+                if total > limits.input_mib * 1024 * 1024:
+                    raise InputTooLarge(
+                        f"the workspace is over the grading limit of {limits.input_mib} MiB"
+                    )
+                files[name] = tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise ValueError(f"not a gzip-compressed tar archive: {e}") from None
+    return files
+
+
 def job_archive(job: dict) -> bytes:
     data = json.dumps(job).encode()
     buf = io.BytesIO()

@@ -30,6 +30,8 @@ SECRETS = {
     # Prometheus's web UI and API (basic auth, user PROMETHEUS_USER): labs share its network.
     "prometheus_password": lambda: random.token_urlsafe(18),
     "grafana_admin_password": lambda: random.token_urlsafe(18),
+    # The grading fleet's own Redis (never a student's): workers, course containers, exporter.
+    "grading_broker_password": lambda: random.token_hex(24),
 }
 PROMETHEUS_USER = "celerylab"
 #: Prometheus's --web.config.file, derived from prometheus_password (bcrypt, as it wants).
@@ -75,6 +77,11 @@ def read(secrets_dir: str | Path, name: str) -> str:
 def course_token(secrets_dir: str | Path, course_id: str) -> str:
     key = read(secrets_dir, "course_token_key").encode()
     return hmac.new(key, f"formgrader:{course_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def grading_broker_url(secrets_dir: str | Path, host: str = "grading-broker") -> str:
+    """The grading fleet's broker (and result store), with its generated password."""
+    return f"redis://:{read(secrets_dir, 'grading_broker_password')}@{host}:6379/0"
 
 
 def metrics_token_sha256(secrets_dir: str | Path) -> str:

@@ -1,4 +1,4 @@
-"""The grading sandbox's container spec and the grader service's input checks (no Docker).
+"""The grading sandbox's container spec and the grading task's input checks (no Docker).
 
 The live behaviour (limits hit, reasons recorded, escapes closed) is integration-tests/test_sandbox.
 """
@@ -7,7 +7,7 @@ import io
 import tarfile
 
 import pytest
-from celerylab_hub import grader_service, sandbox
+from celerylab_hub import grading, sandbox
 
 
 def targz(members: dict[str, bytes]) -> bytes:
@@ -47,19 +47,19 @@ def test_workspace_paths_stay_inside_and_size_is_limited():
 
 def test_the_service_accepts_only_a_clean_gzip_tar():
     limits = sandbox.Limits(input_mib=1)
-    assert grader_service.unpack(targz({"./ps1.ipynb": b"{}"}), limits) == {"ps1.ipynb": b"{}"}
+    assert sandbox.unpack(targz({"./ps1.ipynb": b"{}"}), limits) == {"ps1.ipynb": b"{}"}
     with pytest.raises(ValueError, match="not a gzip-compressed tar"):
-        grader_service.unpack(b"not an archive", limits)
+        sandbox.unpack(b"not an archive", limits)
     with pytest.raises(ValueError, match="unsafe path"):
-        grader_service.unpack(targz({"a/../../etc/passwd": b""}), limits)
+        sandbox.unpack(targz({"a/../../etc/passwd": b""}), limits)
     with pytest.raises(sandbox.InputTooLarge):
-        grader_service.unpack(targz({"big": b"x" * (2 * 2**20)}), limits)
+        sandbox.unpack(targz({"big": b"x" * (2 * 2**20)}), limits)
 
 
 def test_limits_come_from_the_environment_and_bad_values_stop_the_service():
-    limits = grader_service.limits_from_env(
+    limits = grading.limits_from_env(
         {"CELERYLAB_SANDBOX_MEMORY": "1g", "CELERYLAB_SANDBOX_PIDS": "99", "OTHER": "x"}
     )
     assert (limits.memory, limits.pids, limits.wall_seconds) == ("1g", 99, 300)
     with pytest.raises(SystemExit, match="CELERYLAB_SANDBOX_CPUS='lots': expected a float"):
-        grader_service.limits_from_env({"CELERYLAB_SANDBOX_CPUS": "lots"})
+        grading.limits_from_env({"CELERYLAB_SANDBOX_CPUS": "lots"})

@@ -35,6 +35,30 @@ def flower():
     }
 
 
+def grading_flower():
+    """Flower over the grading fleet, in course containers only (instructors and graders)."""
+    broker = os.environ.get("CELERYLAB_GRADING_BROKER", "")
+    return {
+        "command": [
+            sys.executable,
+            "-m",
+            "celery",
+            "flower",
+            "--address=127.0.0.1",
+            "--port={port}",
+            f"--url_prefix={_prefix('grading-fleet').lstrip('/')}",
+        ],
+        "environment": {"CELERY_BROKER_URL": broker},
+        "absolute_url": True,
+        "timeout": 30,
+        "launcher_entry": {
+            "enabled": bool(broker),
+            "title": "Grading fleet",
+            "icon_path": str(ICONS / "flower.svg"),
+        },
+    }
+
+
 def courses_page():
     return {
         "command": [sys.executable, "-m", "celerylab_lab.courses_page", "--port={port}"],

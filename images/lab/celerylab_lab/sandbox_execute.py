@@ -3,17 +3,19 @@
 Configured in the course's nbgrader_config.py (celerylab_lab.course) as the first autograde
 preprocessor, so `nbgrader autograde` and the formgrader's autograde button both use it. It
 sends the notebook (with the hidden tests nbgrader has just restored) and the assignment's other
-files to the grader service, which runs them in a throwaway container, and carries on with the
-executed notebook: grades are then computed and saved here, outside the sandbox.
+files as one task to the grading fleet (celerylab_hub.grading: Celery workers on the platform's
+own broker), whose worker runs them in a throwaway container, and carries on with the executed
+notebook: grades are then computed and saved here, outside the sandbox.
 
 When a submission breaks a limit (time, memory, processes, output), it is still graded: every
 cell that did not run gets an error output saying why, so its tests score nothing, and the
 reason goes to the log and to grading-log.jsonl in the course directory. Only a failure of the
-grading service itself fails the submission, so it can be autograded again later.
+grading fleet itself fails the submission, so it can be autograded again later.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -22,7 +24,7 @@ import time
 from pathlib import Path
 
 import nbformat
-import requests
+from celery import Celery
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
@@ -64,10 +66,44 @@ def mark_not_run(nb: NotebookNode, reason: str) -> int:
     return count
 
 
+TASK = "celerylab.grading.execute"
+_apps: dict[str, Celery] = {}
+
+
+def grading_app(broker: str) -> Celery:
+    """A client of the grading fleet (sends tasks by name; the fleet's code is not needed here)."""
+    if broker not in _apps:
+        # This container's environment points Celery at its own Redis (for its own worker), and
+        # Celery lets those variables win over the arguments: not for the grading client.
+        for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+            os.environ.pop(name, None)
+        app = Celery("celerylab-grading-client", broker=broker, backend=broker)
+        app.conf.update(
+            task_serializer="json",
+            result_serializer="json",
+            accept_content=["json"],
+            broker_connection_retry_on_startup=True,
+        )
+        _apps[broker] = app
+    return _apps[broker]
+
+
+def wait_for(result, timeout: float):
+    """The task's outcome; waits through a restart of the broker until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return result.get(timeout=max(1.0, deadline - time.monotonic()), interval=0.5)
+        except (ConnectionError, OSError) as e:  # the broker is restarting: its data survive
+            if time.monotonic() > deadline:
+                raise GradingServiceError(f"the grading broker is unreachable: {e}") from None
+            time.sleep(2)
+
+
 class SandboxedExecute(NbGraderPreprocessor):
-    grader_url = Unicode(
-        os.environ.get("CELERYLAB_GRADER_URL", "http://grader:8090"),
-        help="the grading sandbox service (celerylab_hub.grader_service)",
+    broker = Unicode(
+        os.environ.get("CELERYLAB_GRADING_BROKER", ""),
+        help="the grading fleet's broker URL (set by the hub for each course container)",
     ).tag(config=True)
     course_id = Unicode(
         json.loads(os.environ.get("CELERYLAB_COURSE", "{}")).get("id", ""),
@@ -78,7 +114,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         help="the course's service token, which the grader service checks",
     ).tag(config=True)
     request_timeout = Integer(
-        900, help="seconds to wait for the grader service (queueing included)"
+        3600, help="seconds to wait for the grading fleet (queueing included)"
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
@@ -87,23 +123,27 @@ class SandboxedExecute(NbGraderPreprocessor):
         who = resources.get("nbgrader", {})
         student, assignment = who.get("student", ""), who.get("assignment", "")
         body = workspace_tar(directory, notebook, nbformat.writes(nb))
+        job = {
+            "course": self.course_id,
+            "token": self.token,
+            "student": student,
+            "assignment": assignment,
+            "notebook": notebook,
+            "workspace": base64.b64encode(body).decode(),
+        }
+        if not self.broker:
+            raise GradingServiceError("no grading broker is configured (CELERYLAB_GRADING_BROKER)")
         try:
-            r = requests.post(
-                f"{self.grader_url}/api/courses/{self.course_id}/execute",
-                params={"notebook": notebook, "student": student, "assignment": assignment},
-                data=body,
-                headers={"Authorization": f"token {self.token}"},
-                timeout=self.request_timeout,
-            )
-        except requests.RequestException as e:
-            raise GradingServiceError(f"the grading service is unreachable: {e}") from None
-        if r.status_code != 200:
-            try:
-                message = r.json()["message"]
-            except ValueError:
-                message = r.text[:300]
-            raise GradingServiceError(f"the grading service refused ({r.status_code}): {message}")
-        outcome = r.json()
+            result = grading_app(self.broker).send_task(TASK, args=[job], queue="grading")
+            outcome = wait_for(result, self.request_timeout)
+        except GradingServiceError:
+            raise
+        except Exception as e:  # the fleet gave up (retries exhausted) or timed out
+            raise GradingServiceError(
+                f"the grading fleet failed: {type(e).__name__}: {e}"
+            ) from None
+        if outcome["status"] == "refused":
+            raise GradingServiceError(f"the grading fleet refused: {outcome['reason']}")
         if outcome["status"] == "ok":
             nb = nbformat.reads(outcome["notebook"], as_version=nbformat.NO_CONVERT)
         else:

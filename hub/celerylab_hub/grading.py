@@ -1,0 +1,179 @@
+"""The grading fleet: Celery workers that run submissions in sandboxes, fed by a hub-side broker.
+
+A course container's autograde (celerylab_lab.sandbox_execute, driven by `nbgrader autograde` or
+`celerylab-grade`) sends one task per submitted notebook to the platform's grading broker (a
+Redis of its own, never a student's). Any grader worker takes it, checks the course's token,
+runs the notebook in a throwaway sandbox on its own host (celerylab_hub.sandbox) and returns the
+executed notebook; nbgrader then saves the grades in the course container. Tasks are pure
+functions of their input, so a task that runs twice (a worker died before acknowledging it)
+yields the same result and the gradebook is written once per submission by its owner.
+
+Delivery: acks_late + reject_on_worker_lost, prefetch 1, so a task whose worker dies is
+delivered again; a broker restart keeps the queue (appendonly). Infrastructure errors (Docker
+unreachable, image missing) are retried with backoff; a student's code breaking a limit is a
+result, not an error, and is never retried.
+
+Run a worker:  celery -A celerylab_hub.grading worker --concurrency 2
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+import os
+import socket
+import time
+from pathlib import Path
+
+import docker
+import docker.errors
+import requests.exceptions
+from celery import Celery
+from celery.signals import worker_ready
+
+from celerylab_hub import grading_stats, sandbox, secrets
+
+log = logging.getLogger(__name__)
+TASK = "celerylab.grading.execute"
+QUEUE = "grading"
+SECRETS_DIR = Path(os.environ.get("CELERYLAB_SECRETS_DIR", "/srv/celerylab/secrets"))
+
+
+def broker_url() -> str:
+    """CELERYLAB_GRADING_BROKER, or the compose broker with the generated password."""
+    url = os.environ.get("CELERYLAB_GRADING_BROKER", "").strip()
+    if url:
+        return url
+    try:
+        return secrets.grading_broker_url(SECRETS_DIR)
+    except OSError:  # no secrets here (unit tests, docs builds): a broker nobody can reach
+        return "redis://grading-broker:6379/0"
+
+
+def limits_from_env(env=os.environ) -> sandbox.Limits:
+    """CELERYLAB_SANDBOX_<FIELD> overrides each field of sandbox.Limits."""
+    from dataclasses import fields
+
+    values = {}
+    for f in fields(sandbox.Limits):
+        name = f"CELERYLAB_SANDBOX_{f.name.upper()}"
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        kind = type(getattr(sandbox.Limits, f.name))
+        try:
+            values[f.name] = kind(raw)
+        except ValueError:
+            raise SystemExit(f"{name}={raw!r}: expected a {kind.__name__}") from None
+    return sandbox.Limits(**values)
+
+
+LIMITS = limits_from_env()
+app = Celery("celerylab-grading", broker=broker_url(), backend=broker_url())
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],  # never pickle: course containers can send tasks
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_default_queue=QUEUE,
+    task_track_started=True,
+    result_expires=24 * 3600,
+    # A task not acknowledged this long after delivery (its worker vanished) is delivered again.
+    broker_transport_options={
+        "visibility_timeout": int(
+            os.environ.get("CELERYLAB_GRADING_VISIBILITY_TIMEOUT") or LIMITS.wall_seconds + 120
+        )
+    },
+    broker_connection_retry_on_startup=True,
+    worker_send_task_events=True,  # Flower
+    task_send_sent_event=True,
+)
+_docker = None
+
+
+def docker_client() -> docker.DockerClient:
+    global _docker
+    if _docker is None:
+        _docker = docker.from_env(timeout=LIMITS.wall_seconds + 60)
+    return _docker
+
+
+class Refused(Exception):
+    """The request is not allowed; never retried."""
+
+
+def check_token(course: str, token: str) -> None:
+    expected = secrets.course_token(SECRETS_DIR, course)
+    if not token or not hmac.compare_digest(token, expected):
+        raise Refused(f"this token may not grade for course {course}")
+
+
+@app.task(
+    name=TASK,
+    bind=True,
+    autoretry_for=(docker.errors.APIError, requests.exceptions.ConnectionError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=4,
+)
+def execute(self, job: dict) -> dict:
+    """Run job["notebook"] from job["workspace"] (base64 tar.gz) in a sandbox; the outcome."""
+    course = job["course"]
+    started = time.monotonic()
+    grading_stats.started(course)
+    try:
+        check_token(course, job.pop("token", ""))
+        files = sandbox.unpack(base64.b64decode(job["workspace"]), LIMITS)
+        if job["notebook"] not in files:
+            raise Refused(f"{job['notebook']!r} is not in the workspace")
+        labels = {
+            "org.celerylab.course": course,
+            "org.celerylab.student": job.get("student", ""),
+            "org.celerylab.assignment": job.get("assignment", ""),
+            "org.celerylab.grader": socket.gethostname(),
+        }
+        outcome = sandbox.run(
+            docker_client(), IMAGE, files, job["notebook"], LIMITS, labels
+        ).as_dict()
+    except (Refused, ValueError) as e:
+        outcome = {"status": "refused", "reason": str(e), "seconds": 0.0, "notebook": None}
+    except Exception:
+        grading_stats.finished(course, "retried", time.monotonic() - started)
+        raise
+    outcome["worker"] = socket.gethostname()
+    grading_stats.finished(course, outcome["status"], time.monotonic() - started)
+    log.info(
+        "%s %s/%s %s: %s %s (%.1f s)",
+        course,
+        job.get("assignment"),
+        job.get("student"),
+        job["notebook"],
+        outcome["status"],
+        outcome["reason"],
+        outcome["seconds"],
+    )
+    return outcome
+
+
+IMAGE = os.environ.get("CELERYLAB_LAB_IMAGE", "celerylab/lab:latest")
+
+
+@worker_ready.connect
+def remove_orphaned_sandboxes(**_) -> None:
+    """Sandboxes this host's worker left behind when it was killed mid-run."""
+    try:
+        stale = docker_client().containers.list(
+            all=True,
+            filters={
+                "label": [f"{sandbox.LABEL}=1", f"org.celerylab.grader={socket.gethostname()}"]
+            },
+        )
+    except docker.errors.DockerException as e:
+        log.warning("cannot list sandboxes: %s", e)
+        return
+    for container in stale:
+        container.remove(force=True, v=True)
+        log.info("removed orphaned sandbox %s", container.name)
