@@ -9,8 +9,9 @@ from thumbs import tasks
 @pytest.fixture(scope="session")
 def worker():
     """A live worker for thumbs.tasks.app (all queues); use it in tests that call .delay()."""
+    queues = ["celery", "images"]
     with start_worker(
-        tasks.app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=["celery", "images"]
+        tasks.app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
     ) as w:
         yield w
 

@@ -14,20 +14,20 @@ QUARANTINE_KEY = "drill:quarantine"
 
 def redis_client():
     """The service's Redis (the broker's database)."""
-    return redis.Redis.from_url(os.environ["CELERY_BROKER_URL"],
-                                decode_responses=True)
+    return redis.Redis.from_url(os.environ["CELERY_BROKER_URL"], decode_responses=True)
 
 
 app.conf.update(
     task_acks_late=True,
-    task_routes={"drill.tasks.ingest": {"queue": "ingest"},
-                 "drill.tasks.daily_report": {"queue": "reports"}},
+    task_routes={
+        "drill.tasks.ingest": {"queue": "ingest"},
+        "drill.tasks.daily_report": {"queue": "reports"},
+    },
 )
 _SEEN = {}
 
 
-@app.task(autoretry_for=(Exception,), max_retries=None,
-          default_retry_delay=1)
+@app.task(autoretry_for=(Exception,), max_retries=None, default_retry_delay=1)
 def ingest(record):
     """Count a record."""
     redis_client().hincrby(DONE_KEY, record["id"], 1)
