@@ -115,6 +115,7 @@ def test_a_student_of_both_sees_both_and_submits_to_each_its_own(stack, courses)
         listed = sh(lab, "nbgrader list")
         assert "c101 ps1" in listed and "c202 q1" in listed, listed
         assert sh(lab, "nbgrader fetch_assignment q1 --course c202").startswith("0")
+        assert "BEGIN HIDDEN TESTS" not in lab.read_file("q1/q1.ipynb")
         solve(lab, "q1")
         out = sh(lab, "nbgrader submit q1 --course c202")
         assert out.startswith("0"), out
