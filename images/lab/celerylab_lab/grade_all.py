@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import sys
 import time
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def _load_api():
 def _grade(assignment: str, student: str) -> dict:
     global _api
     if _api is None:
+        # nbgrader's gradebook code trips SQLAlchemy's autoflush warnings on every submission.
+        warnings.filterwarnings("ignore", message=".*not in session.*")
         _api = _load_api()
     started = time.monotonic()
     try:
@@ -104,6 +107,7 @@ class Progress:
         self.assignment, self.total, self.live = assignment, total, live
         self.started = time.monotonic()
         self.results: list[dict] = []
+        self.shown = -1
 
     @property
     def counts(self) -> tuple[int, int, int]:
@@ -116,8 +120,9 @@ class Progress:
         line = _line(*self.counts, elapsed)
         if self.live:
             print(f"\r{line}", end="\n" if final else "", file=sys.stderr, flush=True)
-        elif final or self.results:
+        elif len(self.results) != self.shown:  # a line per change when not on a terminal
             print(line, file=sys.stderr, flush=True)
+        self.shown = len(self.results)
         done, failed, remaining = self.counts
         state = {
             "assignment": self.assignment,
