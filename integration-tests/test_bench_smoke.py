@@ -19,3 +19,13 @@ def test_spawn_benchmark_smoke(stack):
     assert result["herd_ready"] == 3 and not result["herd_failures"], result["herd_failures"]
     assert result["idle_mib_max"] > 20
     print("\n" + spawn.table(result))
+
+
+def test_grading_benchmark_smoke(stack):
+    """benchmarks/grading.py, reduced: plain nbgrader vs the fleet on a few submissions."""
+    import grading
+
+    text = grading.bench(TEST_STACK, n=4, wait=0.5, workers=[(2, 2)])
+    print("\n" + text)
+    assert "| plain nbgrader autograde | 1 |" in text and "| fleet (celerylab-grade) | 2 |" in text
+    assert "4/4 ok" in text, text

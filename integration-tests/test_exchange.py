@@ -219,7 +219,7 @@ def test_late_submission_is_recorded_and_penalised(labs):
     assert sh(amy, "nbgrader fetch_assignment ps2 --course c101").startswith("0")
     solve(amy, "ps2")
     assert sh(amy, "nbgrader submit ps2 --course c101").startswith("0")
-    page = amy.get("courses/", timeout=60).text
+    page = amy.get("my-courses/", timeout=60).text
     assert "late" in page, page
     instructor("nbgrader collect ps2 && nbgrader autograde ps2 && nbgrader export --to late.csv")
     (row,) = [
@@ -249,12 +249,12 @@ def test_formgrader_opens_for_instructors_only(labs, stack):
 
 def test_my_courses_page_shows_due_dates_and_submissions(labs):
     amy = labs["amy"]
-    courses = amy.get("courses/json", timeout=60).json()
+    courses = amy.get("my-courses/json", timeout=60).json()
     (c101,) = courses
     assert c101["title"] == "Celery 101 (test course)"
     ps1, ps2 = c101["assignments"]
     assert (ps1["id"], ps1["due"], ps1["released"]) == ("ps1", "2030-01-01T00:00:00+00:00", True)
     assert (ps2["id"], ps2["due"]) == ("ps2", "2020-01-01T00:00:00+00:00")
-    page = amy.get("courses/", timeout=60).text
+    page = amy.get("my-courses/", timeout=60).text
     assert "2030-01-01 00:00 UTC" in page and "submitted 20" in page, page
     assert "loses 10% per day late" in page

@@ -49,6 +49,8 @@ class Outcome:
     seconds: float
     notebook: str | None  # the executed notebook (status ok)
     partial: str | None = None  # what had been executed before a failure
+    #: of `seconds`, the time inside the sandbox's runner (kernel start and the cells)
+    execution_seconds: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -203,6 +205,7 @@ def run(
             round(time.monotonic() - started, 3),
             result["notebook"],
             result.get("partial"),
+            result.get("seconds"),
         )
     finally:
         try:

@@ -169,6 +169,8 @@ class SandboxedExecute(NbGraderPreprocessor):
             "status": outcome["status"],
             "reason": outcome["reason"],
             "seconds": outcome["seconds"],
+            "execution_seconds": outcome.get("execution_seconds"),
+            "worker": outcome.get("worker"),
         }
         try:
             with log_file.open("a") as f:
