@@ -78,7 +78,7 @@ def prepare(stack: Stack, n: int, wait: float) -> list[str]:
     notebook = sample(wait)
     script = "set -e\n" + "".join(
         f"mkdir -p submitted/{s}/ps1 && echo '2026-01-01 00:00:00.000000 UTC' "
-        f"> submitted/{s}/ps1/timestamp.txt\n"
+        f"> submitted/{s}/ps1/timestamp.txt && echo {s} > submitted/{s}/ps1/submission_secret.txt\n"
         for s in students
     )
     in_course(stack, script)
@@ -157,10 +157,26 @@ def table(n: int, wait: float, plain_s: float, runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def clean_up(stack: Stack, students: list[str]) -> None:
+    """Leave the course as found: the smoke test shares the test stack's course."""
+    in_course(
+        stack,
+        "rm -rf /tmp/plain submitted/bench-* autograded/bench-* feedback/bench-* && "
+        'python3 -c "import sys\n'
+        "from nbgrader.api import Gradebook\n"
+        f"with Gradebook('sqlite:///{HOME}/gradebook.db') as gb:\n"
+        "    for s in sys.argv[1:]:\n"
+        '        gb.remove_student(s)" ' + " ".join(students),
+    )
+
+
 def bench(stack: Stack, n: int, wait: float, workers: list[tuple[int, int]]) -> str:
-    prepare(stack, n, wait)
-    plain_s = plain(stack)
-    runs = [fleet(stack, processes, per_worker) for processes, per_worker in workers]
+    students = prepare(stack, n, wait)
+    try:
+        plain_s = plain(stack)
+        runs = [fleet(stack, processes, per_worker) for processes, per_worker in workers]
+    finally:
+        clean_up(stack, students)
     return table(n, wait, plain_s, runs)
 
 

@@ -89,7 +89,8 @@ def place(student: str, notebook_text: str, name: str = "ps1.ipynb") -> None:
     subprocess.run(
         ["docker", "exec", "-u", "2000", "-i", COURSE, "sh", "-c",
          f"mkdir -p {folder} && cat > {folder}/{name} && "
-         f"echo '2026-01-01 00:00:00.000000 UTC' > {folder}/timestamp.txt"],
+         f"echo '2026-01-01 00:00:00.000000 UTC' > {folder}/timestamp.txt && "
+         f"echo {student}-secret > {folder}/submission_secret.txt"],
         input=notebook_text, text=True, check=True, capture_output=True,
     )  # fmt: skip
 
