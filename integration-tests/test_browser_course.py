@@ -1,15 +1,20 @@
 """One assignment through the real user interfaces, in Chromium: a student logs in, fetches ps1
 from JupyterLab's Assignments tab (nbgrader's assignment list), answers it, submits it there and
 sees it listed as submitted; the course's instructor logs in, opens the formgrader in its own
-tab, collects, and finds the submission in Manage Submissions. Screenshots: artifacts/course-*.
+tab, collects, finds the submission in Manage Submissions, and grades the class with the
+"Grade all" page's button (the grading fleet), watching it finish. Screenshots:
+artifacts/course-*.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from live import ARTIFACTS, PORT, compose
 from test_browser import browser  # noqa: F401  (the Chromium fixture)
 from test_exchange import inbound, instructor, solve, wait_for_course_container
+from test_sandbox import scores
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
@@ -139,6 +144,17 @@ def test_student_submits_from_the_assignments_tab_and_instructor_sees_it(
         student_row.wait_for()
         shot(page, "5-manage-submissions")
         assert stamp[:19] in student_row.inner_text(), student_row.inner_text()
+
+        # One click grades every collected submission on the grading fleet; the page follows.
+        page.goto(f"{FORMGRADER}/grade-all/")
+        ps1 = page.locator("#row-ps1")
+        ps1.get_by_role("button", name=re.compile(r"^Grade \d+ new$")).click()
+        ps1.get_by_text("finished").wait_for(timeout=300_000)
+        shot(page, "6-grade-all")
+        assert "0 remaining" in ps1.inner_text(), ps1.inner_text()
+        failures = " ".join(ps1.locator(".err").all_inner_texts())
+        assert f"{STUDENT}:" not in failures, ps1.inner_text()
+        assert scores()[STUDENT] == 2.0, "the right answer, graded by the fleet, scores full marks"
     except Exception:
         shot(page, "failure-instructor")
         raise

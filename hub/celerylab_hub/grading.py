@@ -13,6 +13,10 @@ delivered again; a broker restart keeps the queue (appendonly). Infrastructure e
 unreachable, image missing) are retried with backoff; a student's code breaking a limit is a
 result, not an error, and is never retried.
 
+Speed: each worker process keeps one sandbox started ahead (kernel up, waiting), made while the
+current submission runs, so a submission does not wait for a container, imports and a kernel.
+CELERYLAB_GRADER_WARM=0 turns that off.
+
 Run a worker:  celery -A celerylab_hub.grading worker --concurrency 2
 """
 
@@ -24,13 +28,15 @@ import logging
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docker
 import docker.errors
 import requests.exceptions
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import worker_process_shutdown, worker_ready
 
 from celerylab_hub import grading_stats, sandbox, secrets
 
@@ -101,6 +107,66 @@ def docker_client() -> docker.DockerClient:
     return _docker
 
 
+class WarmSandboxes:
+    """One sandbox started ahead for this worker process, and removal off the grading path.
+
+    Docker calls here run on a thread of their own (with their own client) while the current
+    submission runs; a spare that failed to start or has expired is simply not used.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._pid = os.getpid()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sandboxes")
+        self._client = docker.from_env(timeout=60)
+        self._spare = None
+
+    def take(self):
+        """The spare made after the previous submission (None at first), and start the next."""
+        spare, self._spare = self._spare, None
+        if self.enabled:
+            labels = {"org.celerylab.grader": socket.gethostname()}
+            self._spare = self._thread.submit(
+                sandbox.start_warm, self._client, IMAGE, LIMITS, labels
+            )
+        if spare is None:
+            return None
+        try:
+            return spare.result(timeout=60)
+        except Exception as e:  # a cold start will do; say why once per failure
+            log.warning("no warm sandbox: %s", e)
+            return None
+
+    def dispose(self, container) -> None:
+        self._thread.submit(sandbox.remove, container)
+
+    def close(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            try:
+                sandbox.remove(spare.result(timeout=60))
+            except Exception as e:  # shutting down: the next start cleans up
+                log.warning("could not remove the warm sandbox: %s", e)
+        self._thread.shutdown(wait=True)
+
+
+_sandboxes: WarmSandboxes | None = None
+
+
+def sandboxes() -> WarmSandboxes:
+    """This worker process's (created after the fork: threads and sockets do not survive it)."""
+    global _sandboxes
+    if _sandboxes is None or _sandboxes._pid != os.getpid():
+        _sandboxes = WarmSandboxes(os.environ.get("CELERYLAB_GRADER_WARM", "1") != "0")
+    return _sandboxes
+
+
+@worker_process_shutdown.connect
+def _remove_spare(**_) -> None:
+    if _sandboxes is not None and _sandboxes._pid == os.getpid():
+        _sandboxes.close()
+
+
 class Refused(Exception):
     """The request is not allowed; never retried."""
 
@@ -135,8 +201,16 @@ def execute(self, job: dict) -> dict:
             "org.celerylab.assignment": job.get("assignment", ""),
             "org.celerylab.grader": socket.gethostname(),
         }
+        pool = sandboxes()
         outcome = sandbox.run(
-            docker_client(), IMAGE, files, job["notebook"], LIMITS, labels
+            docker_client(),
+            IMAGE,
+            files,
+            job["notebook"],
+            LIMITS,
+            labels,
+            warm=pool.take(),
+            dispose=pool.dispose,
         ).as_dict()
     except (Refused, ValueError) as e:
         outcome = {"status": "refused", "reason": str(e), "seconds": 0.0, "notebook": None}
@@ -161,19 +235,35 @@ def execute(self, job: dict) -> dict:
 IMAGE = os.environ.get("CELERYLAB_LAB_IMAGE", "celerylab/lab:latest")
 
 
+STARTED = datetime.now(UTC)
+#: Exited sandboxes older than this are removed by any grader (their own may be gone for good).
+ABANDONED = timedelta(minutes=30)
+
+
+def _docker_time(value: str) -> datetime:
+    # Docker's RFC 3339 with nanoseconds; Python parses microseconds.
+    head, _, frac = value.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{head}.{(frac or '0')[:6]:0<6}+00:00")
+
+
 @worker_ready.connect
 def remove_orphaned_sandboxes(**_) -> None:
-    """Sandboxes this host's worker left behind when it was killed mid-run."""
+    """Sandboxes left behind: by this host's worker before it restarted (killed mid-run, or its
+    warm spares), and any grader's that exited long ago."""
     try:
-        stale = docker_client().containers.list(
-            all=True,
-            filters={
-                "label": [f"{sandbox.LABEL}=1", f"org.celerylab.grader={socket.gethostname()}"]
-            },
-        )
+        found = docker_client().containers.list(all=True, filters={"label": f"{sandbox.LABEL}=1"})
     except docker.errors.DockerException as e:
         log.warning("cannot list sandboxes: %s", e)
         return
-    for container in stale:
-        container.remove(force=True, v=True)
+    host, now = socket.gethostname(), datetime.now(UTC)
+    for container in found:
+        state = container.attrs["State"]
+        mine = container.labels.get("org.celerylab.grader") == host
+        left_by_me = mine and _docker_time(container.attrs["Created"]) < STARTED
+        abandoned = (
+            state.get("Status") == "exited" and now - _docker_time(state["FinishedAt"]) > ABANDONED
+        )
+        if not (left_by_me or abandoned):
+            continue
+        sandbox.remove(container)
         log.info("removed orphaned sandbox %s", container.name)

@@ -51,6 +51,8 @@ class Outcome:
     partial: str | None = None  # what had been executed before a failure
     #: of `seconds`, the time inside the sandbox's runner (kernel start and the cells)
     execution_seconds: float | None = None
+    #: whether the sandbox was started ahead (start_warm) rather than for this submission
+    warm: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -101,21 +103,37 @@ def unpack(body: bytes, limits: Limits) -> dict[str, bytes]:
     return files
 
 
-def job_archive(job: dict) -> bytes:
-    data = json.dumps(job).encode()
+def file_archive(name: str, payload: dict) -> bytes:
+    data = json.dumps(payload).encode()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo("job.json")
+        info = tarfile.TarInfo(name)
         info.size, info.mode = len(data), 0o644
         tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 
 
-def container_options(image: str, limits: Limits, labels: dict[str, str]) -> dict:
+#: A warm sandbox nobody sends a submission to exits after this long (the grader makes another).
+WARM_IDLE_SECONDS = 900
+
+
+def job_settings(limits: Limits) -> dict:
+    """What the runner needs before it has a submission (all of it for a warm start)."""
+    return {
+        "cell_timeout": limits.cell_timeout,
+        "output_limit": limits.output_kib * 1024,
+        "limits": {"memory": limits.memory, "pids": limits.pids},
+        "idle_seconds": WARM_IDLE_SECONDS,
+    }
+
+
+def container_options(
+    image: str, limits: Limits, labels: dict[str, str], warm: bool = False
+) -> dict:
     return {
         "image": image,
         "entrypoint": ["python3", "-m", "celerylab_lab.sandbox_run"],
-        "command": [],
+        "command": ["--warm"] if warm else [],
         "user": "0:0",
         "network_mode": "none",
         "read_only": True,
@@ -153,6 +171,42 @@ def _read_result(container) -> dict | None:
         return json.loads(member.read()) if member else None
 
 
+def _new_name() -> str:
+    return f"celerylab-sandbox-{secrets.token_hex(6)}"
+
+
+def remove(container) -> None:
+    try:
+        container.remove(v=True, force=True)
+    except docker.errors.APIError as e:  # already gone; never mask an outcome
+        log.warning("could not remove sandbox %s: %s", container.name, e)
+
+
+def start_warm(client: docker.DockerClient, image: str, limits: Limits, labels: dict[str, str]):
+    """A sandbox started before its submission is known: kernel up, waiting for a workspace.
+
+    It still serves exactly one submission (run(..., warm=it)) and is removed after it.
+    """
+    container = client.containers.create(
+        name=_new_name(), **container_options(image, limits, labels, warm=True)
+    )
+    try:
+        container.put_archive("/sandbox", file_archive("job.json", job_settings(limits)))
+        container.start()
+    except Exception:
+        remove(container)
+        raise
+    return container
+
+
+def _is_running(container) -> bool:
+    try:
+        container.reload()
+    except docker.errors.NotFound:
+        return False
+    return container.status == "running"
+
+
 def run(
     client: docker.DockerClient,
     image: str,
@@ -160,55 +214,67 @@ def run(
     notebook: str,
     limits: Limits = Limits(),
     labels: dict[str, str] | None = None,
+    warm=None,
+    dispose=remove,
 ) -> Outcome:
-    """Execute `notebook` (a key of `files`) in a new sandbox; always removes the container."""
+    """Execute `notebook` (a key of `files`) in a sandbox, then `dispose` of the container.
+
+    `warm` is a container from start_warm() to use if it is still waiting; otherwise (or when
+    it has expired) a new sandbox is created and started here.
+    """
     started = time.monotonic()
-    job = {
-        "notebook": notebook,
-        "cell_timeout": limits.cell_timeout,
-        "output_limit": limits.output_kib * 1024,
-        "limits": {"memory": limits.memory, "pids": limits.pids},
-    }
-    name = f"celerylab-sandbox-{secrets.token_hex(6)}"
-    container = client.containers.create(
-        name=name, **container_options(image, limits, labels or {})
-    )
+    workspace = workspace_archive(files, limits)
+    container = warm if warm is not None and _is_running(warm) else None
+    if warm is not None and container is None:
+        dispose(warm)
     try:
-        container.put_archive("/sandbox", workspace_archive(files, limits))
-        container.put_archive("/sandbox", job_archive(job))
-        container.start()
-        try:
-            exit_status = container.wait(timeout=limits.wall_seconds)["StatusCode"]
-        except Exception:  # requests' ReadTimeout: the wall-time limit
-            container.kill()
-            return Outcome(
-                "wall_time",
-                f"time limit exceeded: grading took longer than {limits.wall_seconds} s",
-                round(time.monotonic() - started, 3),
-                None,
+        if container is not None:
+            container.put_archive("/sandbox", workspace)
+            container.put_archive("/sandbox", file_archive("go", {"notebook": notebook}))
+        else:
+            container = client.containers.create(
+                name=_new_name(), **container_options(image, limits, labels or {})
             )
-        container.reload()
-        oom = container.attrs["State"].get("OOMKilled", False)
-        result = _read_result(container)
-        if result is None:
-            if oom:
-                reason = f"memory limit ({limits.memory}) exceeded"
-                status = "memory"
-            else:
-                tail = container.logs(tail=5).decode(errors="replace").strip()
-                reason = f"the grading sandbox failed (exit {exit_status}): {tail[-500:]}"
-                status = "failed"
-            return Outcome(status, reason, round(time.monotonic() - started, 3), None)
-        return Outcome(
-            result["status"],
-            result["reason"],
-            round(time.monotonic() - started, 3),
-            result["notebook"],
-            result.get("partial"),
-            result.get("seconds"),
-        )
+            job = {**job_settings(limits), "notebook": notebook}
+            container.put_archive("/sandbox", workspace)
+            container.put_archive("/sandbox", file_archive("job.json", job))
+            container.start()
+        outcome = _outcome(container, limits, started)
+        outcome.warm = container is warm
+        return outcome
     finally:
-        try:
-            container.remove(v=True, force=True)
-        except docker.errors.APIError as e:  # already gone; never mask the outcome
-            log.warning("could not remove sandbox %s: %s", name, e)
+        if container is not None:
+            dispose(container)
+
+
+def _outcome(container, limits: Limits, started: float) -> Outcome:
+    try:
+        exit_status = container.wait(timeout=limits.wall_seconds)["StatusCode"]
+    except Exception:  # requests' ReadTimeout: the wall-time limit
+        container.kill()
+        return Outcome(
+            "wall_time",
+            f"time limit exceeded: grading took longer than {limits.wall_seconds} s",
+            round(time.monotonic() - started, 3),
+            None,
+        )
+    container.reload()
+    oom = container.attrs["State"].get("OOMKilled", False)
+    result = _read_result(container)
+    if result is None:
+        if oom:
+            reason = f"memory limit ({limits.memory}) exceeded"
+            status = "memory"
+        else:
+            tail = container.logs(tail=5).decode(errors="replace").strip()
+            reason = f"the grading sandbox failed (exit {exit_status}): {tail[-500:]}"
+            status = "failed"
+        return Outcome(status, reason, round(time.monotonic() - started, 3), None)
+    return Outcome(
+        result["status"],
+        result["reason"],
+        round(time.monotonic() - started, 3),
+        result["notebook"],
+        result.get("partial"),
+        result.get("seconds"),
+    )

@@ -63,3 +63,23 @@ def test_limits_come_from_the_environment_and_bad_values_stop_the_service():
     assert (limits.memory, limits.pids, limits.wall_seconds) == ("1g", 99, 300)
     with pytest.raises(SystemExit, match="CELERYLAB_SANDBOX_CPUS='lots': expected a float"):
         grading.limits_from_env({"CELERYLAB_SANDBOX_CPUS": "lots"})
+
+
+def test_a_warm_sandbox_is_the_same_sandbox_started_ahead():
+    limits = sandbox.Limits(cell_timeout=7, output_kib=3)
+    cold = sandbox.container_options("lab:1", limits, {})
+    warm = sandbox.container_options("lab:1", limits, {}, warm=True)
+    assert warm["command"] == ["--warm"] and cold["command"] == []
+    assert {k: v for k, v in warm.items() if k != "command"} == {
+        k: v for k, v in cold.items() if k != "command"
+    }
+    # Everything the runner needs before a submission exists comes from the limits.
+    settings = sandbox.job_settings(limits)
+    assert settings["cell_timeout"] == 7 and settings["output_limit"] == 3 * 1024
+    assert "notebook" not in settings and settings["idle_seconds"] > 0
+
+
+def test_docker_timestamps_with_nanoseconds_parse():
+    stamp = grading._docker_time("2026-11-24T23:10:11.123456789Z")
+    assert (stamp.second, stamp.microsecond, stamp.utcoffset().total_seconds()) == (11, 123456, 0)
+    assert grading._docker_time("2026-11-24T23:10:11Z").microsecond == 0

@@ -59,6 +59,19 @@ def grading_flower():
     }
 
 
+def grading_page():
+    """The "Grade all" page, in course containers only (they have the fleet's broker)."""
+    return {
+        "command": [sys.executable, "-m", "celerylab_lab.grading_page", "--port={port}"],
+        "timeout": 15,
+        "launcher_entry": {
+            "enabled": bool(os.environ.get("CELERYLAB_GRADING_BROKER")),
+            "title": "Grade all",
+            "icon_path": str(ICONS / "worker.svg"),
+        },
+    }
+
+
 def courses_page():
     return {
         "command": [sys.executable, "-m", "celerylab_lab.courses_page", "--port={port}"],

@@ -170,6 +170,7 @@ class SandboxedExecute(NbGraderPreprocessor):
             "reason": outcome["reason"],
             "seconds": outcome["seconds"],
             "execution_seconds": outcome.get("execution_seconds"),
+            "warm": outcome.get("warm"),
             "worker": outcome.get("worker"),
         }
         try:

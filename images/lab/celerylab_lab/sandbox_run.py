@@ -10,6 +10,11 @@ execution ended; the grader turns a missing result into a reason from the contai
 
 Execution is nbgrader's own Execute preprocessor (same semantics as a plain `nbgrader
 autograde`), plus a cap on the output a notebook may produce.
+
+With --warm the grader starts the container before it has a submission for it: this process
+imports nbgrader and starts the kernel, then waits for /sandbox/go (the notebook's name), which
+the grader writes after the workspace. The container is still used for one submission only;
+warming just takes container start, imports and kernel start off the grading time.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError
 
 SANDBOX = Path("/sandbox")
@@ -128,14 +134,35 @@ def _raised(nb, ename: str) -> bool:
     )
 
 
-def execute(job: dict) -> dict:
+def prestart(job: dict):
+    """The executor and a kernel already running in the (still empty) workspace."""
+    executor = _limited_execute(int(job["cell_timeout"]), int(job["output_limit"]))
+    km = executor.kernel_manager_class(kernel_name="python3", config=executor.config)
+    run_sync(km.start_kernel)(extra_arguments=executor.extra_arguments, cwd=str(WORKSPACE))
+    return executor, km
+
+
+def wait_for_go(idle_seconds: float) -> dict | None:
+    """What the grader sends once the workspace is in place; None when none came in time."""
+    deadline = time.monotonic() + idle_seconds
+    go = SANDBOX / "go"
+    while time.monotonic() < deadline:
+        try:
+            return json.loads(go.read_text())
+        except (OSError, ValueError):  # not there yet, or still being written
+            time.sleep(0.05)
+    return None
+
+
+def execute(job: dict, executor=None, km=None) -> dict:
     nb_path = WORKSPACE / job["notebook"]
     nb = nbformat.read(nb_path, as_version=nbformat.NO_CONVERT)
-    executor = _limited_execute(int(job["cell_timeout"]), int(job["output_limit"]))
+    if executor is None:
+        executor = _limited_execute(int(job["cell_timeout"]), int(job["output_limit"]))
     started = time.monotonic()
     status, reason = "ok", ""
     try:
-        nb, _ = executor.preprocess(nb, {"metadata": {"path": str(WORKSPACE)}})
+        nb, _ = executor.preprocess(nb, {"metadata": {"path": str(WORKSPACE)}}, km=km)
     except OutputLimitExceeded as e:
         status, reason = "output_limit", str(e)
     except CellTimeoutError:
@@ -165,8 +192,18 @@ def execute(job: dict) -> dict:
     }
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     job = json.loads((SANDBOX / "job.json").read_text())
+    # The sandbox's own tmpfs (mode 1777); nothing else in this container is writable.
+    os.environ.update(HOME="/tmp", IPYTHONDIR="/tmp/.ipython", JUPYTER_RUNTIME_DIR="/tmp/rt")  # noqa: S108
+    os.environ.pop("PYTHONSTARTUP", None)
+    executor = km = None
+    if "--warm" in argv:
+        executor, km = prestart(job)
+        go = wait_for_go(float(job.get("idle_seconds", 900)))
+        if go is None:  # never used: the grader will start a fresh one
+            return 0
+        job["notebook"] = go["notebook"]
     # Copy the workspace as the kernel's user, so the student's code owns only its copy.
     subprocess.run(
         ["cp", "-r", f"{SANDBOX}/in/.", str(WORKSPACE)],
@@ -175,10 +212,7 @@ def main() -> int:
         group=KERNEL_USER,
         extra_groups=[],
     )
-    # The sandbox's own tmpfs (mode 1777); nothing else in this container is writable.
-    os.environ.update(HOME="/tmp", IPYTHONDIR="/tmp/.ipython", JUPYTER_RUNTIME_DIR="/tmp/rt")  # noqa: S108
-    os.environ.pop("PYTHONSTARTUP", None)
-    result = execute(job)
+    result = execute(job, executor, km)
     out = SANDBOX / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(mode=0o700)
@@ -187,4 +221,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main(sys.argv[1:])
+    # The result is written. A kernel started ahead (--warm) ends with this container, so exit
+    # without waiting on its channels at interpreter shutdown.
+    sys.stdout.flush()
+    os._exit(code)
