@@ -10,7 +10,10 @@ from jobs import tasks
 def worker():
     """A live worker for jobs.tasks.app consuming every platform queue."""
     with start_worker(
-        tasks.app, pool="solo", perform_ping_check=False, shutdown_timeout=10,
+        tasks.app,
+        pool="solo",
+        perform_ping_check=False,
+        shutdown_timeout=10,
         queues=["celery", "standard", "gold"],
     ) as w:
         yield w

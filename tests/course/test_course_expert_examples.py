@@ -1,0 +1,84 @@
+"""The example applications of E16-E19 and A2-A4 work as their Usage docstrings say, against a
+real Redis and worker (one worker per example; the Usage-docstring check is in
+test_course_examples)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from celerylab_course import labkit
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "course" / "examples"
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def lab(request):
+    lab = labkit.Lab(request.param, EXAMPLES)
+    yield lab
+    lab.close()
+
+
+@pytest.mark.parametrize("lab", ["e16_components"], indirect=True)
+def test_e16_components_audit_and_announce(lab, capsys):
+    client = lab.redis.client(0)
+    client.delete("e16:ok", "e16:failures")
+    assert lab.module.main(["6", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "42 / 6 = 7.0" in out and "42 / 0 failed: ZeroDivisionError" in out, out
+    labkit.wait_for(lambda: client.llen("e16:failures"), 10, what="the failure audit")
+    assert client.hgetall("e16:ok") == {b"e16_components.divide": b"1"}
+    assert [json.loads(x) for x in client.lrange("e16:failures", 0, -1)] == [
+        ["e16_components.divide", "ZeroDivisionError"]
+    ]
+    assert lab.worker.name in out and f"'{lab.worker.name}': True" in out, out
+
+
+def _run(args, env, cwd=EXAMPLES):
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a2_django_tenants_one_report_per_tenant_and_day(redis_server, tmp_path):
+    """Run as the Usage says, in subprocesses (Django settings are per process)."""
+    env = {
+        **os.environ,
+        "A2_DB": str(tmp_path / "tenants.sqlite3"),
+        "CELERY_BROKER_URL": redis_server.url(2),
+        "CELERY_RESULT_BACKEND": redis_server.url(3),
+    }
+    assert _run(["-m", "a2_django_tenants", "setup"], env).stdout.strip() == "ready"
+    with labkit.Worker(
+        "a2_django_tenants", redis_server.url(2), redis_server.url(3), EXAMPLES, env=env
+    ):
+        for _ in range(2):  # a repeated day adds nothing
+            out = _run(["-m", "a2_django_tenants", "run", "2026-01-05"], env)
+            assert out.returncode == 0, out.stderr
+            assert sorted(out.stdout.split("\n")[:-1]) == [
+                "2026-01-05 acme 10",
+                "2026-01-05 globex 20",
+                "2026-01-05 initech 30",
+            ]
+
+
+def test_a3_django_progress_streams_events_to_the_owner_only(redis_server):
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": redis_server.url(4),
+        "CELERY_RESULT_BACKEND": redis_server.url(5),
+    }
+    with labkit.Worker(
+        "a3_django_progress", redis_server.url(4), redis_server.url(5), EXAMPLES, env=env
+    ):
+        out = _run(["-m", "a3_django_progress", "watch", "5"], env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    events = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
+    assert events[-1] == {"state": "SUCCESS", "done": 5, "total": 5}, events
+    assert any(e["state"] == "PROGRESS" for e in events), events
+    assert lines[-1] == "bob: 403"
