@@ -34,7 +34,7 @@ if not settings.configured:
             "default": {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": os.environ.get("A2_DB", "a2_tenants.sqlite3"),
-                "OPTIONS": {"timeout": 20},
+                "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
             }
         },
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",

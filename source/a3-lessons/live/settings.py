@@ -24,7 +24,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("LIVE_DB", str(BASE_DIR / "live.sqlite3")),
-        "OPTIONS": {"timeout": 20},  # the worker and the notebook share the file
+        # the worker and the notebook share the file: wait for its lock, and take it when a
+        # transaction begins (SQLite cannot upgrade a read lock while another process writes)
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
