@@ -82,3 +82,17 @@ def test_a3_django_progress_streams_events_to_the_owner_only(redis_server):
     assert events[-1] == {"state": "SUCCESS", "done": 5, "total": 5}, events
     assert any(e["state"] == "PROGRESS" for e in events), events
     assert lines[-1] == "bob: 403"
+
+
+@pytest.mark.parametrize("lab", ["e19_quarantine"], indirect=True)
+def test_e19_quarantine_moves_poison_and_keeps_the_rest(lab, capsys):
+    ex = lab.module
+    for command in ("fill", "scan", "move", "drain"):
+        assert ex.main([command, "intake"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "6 messages in intake",
+        "#1 poison: ['junk']",
+        "#3 poison: [{'id': '3'}]",
+        "quarantined 2; 4 left in intake",
+        "ingested: [1, 2, 4, 5]",
+    ]
