@@ -2,7 +2,8 @@
 from JupyterLab's Assignments tab (nbgrader's assignment list), answers it, submits it there and
 sees it listed as submitted; the course's instructor logs in, opens the formgrader in its own
 tab, collects, finds the submission in Manage Submissions, and grades the class with the
-"Grade all" page's button (the grading fleet), watching it finish. Screenshots:
+"Grade all" page's button (the grading fleet), watching it finish, and opens the fleet's
+Flower. Screenshots:
 artifacts/course-*.
 """
 
@@ -155,6 +156,11 @@ def test_student_submits_from_the_assignments_tab_and_instructor_sees_it(
         failures = " ".join(ps1.locator(".err").all_inner_texts())
         assert f"{STUDENT}:" not in failures, ps1.inner_text()
         assert scores()[STUDENT] == 2.0, "the right answer, graded by the fleet, scores full marks"
+
+        # The fleet's own Flower, through the course service: its workers are listed.
+        page.goto(f"{FORMGRADER}/grading-fleet/")
+        page.get_by_role("link", name=re.compile(r"^celery@")).first.wait_for(timeout=60_000)
+        shot(page, "7-grading-fleet-flower")
     except Exception:
         shot(page, "failure-instructor")
         raise
