@@ -96,3 +96,10 @@ def test_e19_quarantine_moves_poison_and_keeps_the_rest(lab, capsys):
         "quarantined 2; 4 left in intake",
         "ingested: [1, 2, 4, 5]",
     ]
+
+
+@pytest.mark.parametrize("lab", ["e18_benchmark"], indirect=True)
+def test_e18_benchmark_batches_beat_one_message_per_item(lab, capsys):
+    assert lab.module.main(["--items", "300", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "speed-up:" in out and "(floor 3x)" in out, out
