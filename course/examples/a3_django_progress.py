@@ -85,7 +85,7 @@ def events(request, task_id):
             if body != last:
                 yield f"data: {json.dumps(body)}\n\n"
                 last = body
-            if result.ready():
+            if body["state"] in ("SUCCESS", "FAILURE", "REVOKED"):  # what was sent, not a re-read
                 return
             time.sleep(0.1)
 

@@ -103,3 +103,56 @@ def test_e18_benchmark_batches_beat_one_message_per_item(lab, capsys):
     assert lab.module.main(["--items", "300", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "speed-up:" in out and "(floor 3x)" in out, out
+
+
+def test_e17_failover_applies_every_event_once_across_a_broker_loss(capsys):
+    a, b, store = (labkit.RedisServer().start() for _ in range(3))
+    urls = f"{a.url(0)};{b.url(0)}"
+    saved = labkit.point_env_at(urls, store.url(1))
+    os.environ["E17_STORE_URL"] = store.url(0)
+    worker = None
+    try:
+        ex = labkit.fresh_import("e17_failover", EXAMPLES)
+        worker = labkit.Worker("e17_failover", urls, store.url(1), EXAMPLES).start()
+        assert ex.main(["publish", "5"]) == 0
+        a.stop()  # region A is lost
+        assert ex.main(["publish", "5"]) == 0
+        assert ex.record.delay("event-3").get(timeout=20) is False  # a duplicate
+        assert ex.main(["status"]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "published 5, applied 5 new",
+            "published 5, applied 5 new",
+            "applied 10 events",
+        ]
+    finally:
+        if worker:
+            worker.close()
+        os.environ.pop("E17_STORE_URL", None)
+        labkit.restore_env(saved)
+        for server in (a, b, store):
+            server.stop()
+
+
+def test_a4_django_deploy_health_waits_for_migrations_and_a_worker(redis_server, tmp_path):
+    env = {
+        **os.environ,
+        "A4_DB": str(tmp_path / "deploy.sqlite3"),
+        "CELERY_BROKER_URL": redis_server.url(6),
+        "CELERY_RESULT_BACKEND": redis_server.url(7),
+    }
+    health = ["-m", "a4_django_deploy", "health"]
+    before = _run(health, env)
+    assert before.returncode == 1 and json.loads(before.stdout)["migrations"] == "pending"
+    assert _run(["-m", "a4_django_deploy", "migrate"], env).stdout.strip() == "migrated"
+    assert json.loads(_run(health, env).stdout)["workers"] == 0
+    with labkit.Worker(
+        "a4_django_deploy", redis_server.url(6), redis_server.url(7), EXAMPLES, env=env
+    ):
+        ready = _run(health, env)
+    assert ready.returncode == 0, ready.stdout + ready.stderr
+    assert json.loads(ready.stdout) == {
+        "broker": "ok",
+        "database": "ok",
+        "migrations": "ok",
+        "workers": 1,
+    }
