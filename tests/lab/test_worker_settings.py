@@ -40,6 +40,14 @@ def test_autoscale_replaces_concurrency(config):
     assert not any(a.startswith("--concurrency") for a in s.worker_argv())
 
 
+def test_queues_to_consume_are_passed_to_the_worker(config):
+    assert not any(a.startswith("--queues") for a in WorkerSettings().validated().worker_argv())
+    s = WorkerSettings(queues="celery, ingest").validated()
+    assert "--queues=celery,ingest" in s.worker_argv()
+    s.save(config)
+    assert WorkerSettings.load(config).queues == "celery,ingest"
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
@@ -51,6 +59,8 @@ def test_autoscale_replaces_concurrency(config):
         ({"autoscale": "0,0"}, "max >= 1"),
         ({"autoscale": "4,1", "pool": "threads"}, "only with the prefork pool"),
         ({"app": " "}, "must name a module"),
+        ({"queues": "celery,,ingest"}, "names separated by commas"),
+        ({"queues": "celery ingest"}, "names separated by commas"),
     ],
 )
 def test_bad_values_are_explained(values, message):

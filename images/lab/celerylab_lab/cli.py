@@ -6,6 +6,7 @@ Usage:
     celerylab-worker logs [-n 50] [-f] # the worker's log
     celerylab-worker use calculator.tasks [--workdir DIR] [--pool prefork] [--concurrency 2]
                                           [--autoscale 8,0]  (default 4,0: no idle child)
+                                          [--queues celery,ingest]  (default: the app's)
     celerylab-worker reset             # back to the defaults (module `tasks` in your home)
 """
 
@@ -57,6 +58,7 @@ def print_status(status: dict) -> None:
     print(
         f"worker pid {status['pid']} ({ready}): app {status['app']!r} from {status['workdir']}, "
         f"pool {status['pool']}, concurrency {status['concurrency']}"
+        + (f", queues {status['queues']}" if status.get("queues") else "")
     )
     if status.get("import_error"):
         print(f"\nYour app {status['app']!r} did not import, so the worker runs an empty app:\n")
@@ -86,6 +88,7 @@ def use(args: argparse.Namespace) -> int:
         pool=args.pool or current.pool,
         concurrency=args.concurrency or current.concurrency,
         autoscale=autoscale,
+        queues=args.queues or "",  # another app has other queues: not carried over
     )
     try:
         chosen.validated()
@@ -115,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pool", choices=("prefork", "threads", "solo"))
     p.add_argument("--concurrency", type=int)
     p.add_argument("--autoscale", help="'max,min' for prefork, '' to turn off")
+    p.add_argument("--queues", help="queues to consume, e.g. celery,ingest (default: the app's)")
     p.add_argument("--wait", type=float, default=30)
     p = sub.add_parser("reset", help="back to the default app and settings")
     p.add_argument("--wait", type=float, default=30)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from celerylab_lab import paths
 
 POOLS = ("prefork", "threads", "solo")
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
 @dataclass
@@ -23,6 +25,8 @@ class WorkerSettings:
     #: "max,min" for prefork autoscaling; empty for a fixed pool of `concurrency`. With min 0 an
     #: idle worker keeps no child process; the first task forks one.
     autoscale: str = "4,0"
+    #: comma-separated queues to consume (celery's --queues); empty: the app's default queue
+    queues: str = ""
 
     @classmethod
     def load(cls, config: Path | None = None) -> WorkerSettings:
@@ -73,6 +77,14 @@ class WorkerSettings:
                 )
             if self.pool != "prefork":
                 raise ValueError("autoscale works only with the prefork pool")
+        if self.queues:
+            names = [q.strip() for q in str(self.queues).split(",")]
+            if not all(QUEUE_NAME.match(q) for q in names):
+                raise ValueError(
+                    f"queues must be names separated by commas (e.g. 'celery,ingest'), "
+                    f"not {self.queues!r}"
+                )
+            self.queues = ",".join(names)
         if not self.app.strip():
             raise ValueError("app must name a module, e.g. 'tasks' or 'calculator.tasks'")
         return self
@@ -95,4 +107,6 @@ class WorkerSettings:
             argv.append(f"--autoscale={self.autoscale}")
         else:
             argv.append(f"--concurrency={self.concurrency}")
+        if self.queues:
+            argv.append(f"--queues={self.queues}")
         return argv

@@ -70,6 +70,7 @@ def main() -> None:
         "workdir": settings.workdir,
         "pool": settings.pool,
         "concurrency": settings.autoscale or settings.concurrency,
+        "queues": settings.queues,
         "started_at": datetime.now(UTC).isoformat(),
         "ready": False,
         "import_error": import_error,
