@@ -20,6 +20,8 @@ import django
 from django.conf import settings
 
 if not settings.configured:
+    # Run as `python -m a1_django_orders` this file is __main__: let Django find it by its name.
+    sys.modules.setdefault("a1_django_orders", sys.modules[__name__])
     settings.configure(
         INSTALLED_APPS=[
             "django.contrib.contenttypes",
