@@ -218,11 +218,10 @@ def test_the_grading_fleet_is_not_open_to_others(graded):
     # A task with another course's (or a forged) token is refused, not run.
     probe = (
         "import os\n"
-        "from celerylab_lab.sandbox_execute import TASK, grading_app\n"
-        "app = grading_app(os.environ['CELERYLAB_GRADING_BROKER'])\n"
+        "from celerylab_lab.sandbox_execute import run_on_fleet\n"
         "job = {'course': 'c202', 'token': os.environ['JUPYTERHUB_API_TOKEN'],\n"
         "       'notebook': 'ps1.ipynb', 'workspace': ''}\n"
-        "print(app.send_task(TASK, args=[job], queue='grading').get(timeout=120))\n"
+        "print(run_on_fleet(os.environ['CELERYLAB_GRADING_BROKER'], job, 120))\n"
     )
     r = subprocess.run(
         ["docker", "exec", COURSE, "python3", "-c", probe], capture_output=True, text=True

@@ -202,7 +202,7 @@ def start_warm(client: docker.DockerClient, image: str, limits: Limits, labels: 
 def _is_running(container) -> bool:
     try:
         container.reload()
-    except docker.errors.NotFound:
+    except docker.errors.APIError:  # removed, or the engine refused: make a new one
         return False
     return container.status == "running"
 
@@ -223,11 +223,12 @@ def run(
     it has expired) a new sandbox is created and started here.
     """
     started = time.monotonic()
-    workspace = workspace_archive(files, limits)
-    container = warm if warm is not None and _is_running(warm) else None
-    if warm is not None and container is None:
-        dispose(warm)
+    container = warm  # disposed of in the end, used or not, whatever happens
     try:
+        workspace = workspace_archive(files, limits)
+        if container is not None and not _is_running(container):  # expired or gone
+            dispose(container)
+            container = None
         if container is not None:
             container.put_archive("/sandbox", workspace)
             container.put_archive("/sandbox", file_archive("go", {"notebook": notebook}))

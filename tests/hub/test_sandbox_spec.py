@@ -45,6 +45,16 @@ def test_workspace_paths_stay_inside_and_size_is_limited():
         sandbox.workspace_archive({"big": b"x" * (2 * 2**20)}, sandbox.Limits(input_mib=1))
 
 
+def test_a_refused_workspace_still_disposes_of_the_spare_it_was_given():
+    spare, disposed = object(), []
+    with pytest.raises(sandbox.InputTooLarge):
+        sandbox.run(
+            None, "lab:1", {"big": b"x" * (2 * 2**20)}, "big", sandbox.Limits(input_mib=1),
+            warm=spare, dispose=disposed.append,
+        )  # fmt: skip
+    assert disposed == [spare]  # not left idling until it expires
+
+
 def test_the_service_accepts_only_a_clean_gzip_tar():
     limits = sandbox.Limits(input_mib=1)
     assert sandbox.unpack(targz({"./ps1.ipynb": b"{}"}), limits) == {"ps1.ipynb": b"{}"}

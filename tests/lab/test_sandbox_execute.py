@@ -27,3 +27,21 @@ def test_cells_that_did_not_run_score_nothing_and_say_why():
     (error,) = nb.cells[1].outputs
     assert error.output_type == "error" and "memory limit" in error.evalue
     assert ran.outputs == []
+
+
+def test_a_failed_submission_is_reported_with_the_fleets_reason_not_nbgraders_pointer():
+    from celerylab_lab.grade_all import reason
+
+    result = {
+        "log": "[AutogradeApp | ERROR] There was an error processing assignment: /c/submitted/s1\n"
+        "[AutogradeApp | ERROR] Traceback (most recent call last):\n"
+        "celerylab_lab.sandbox_execute.GradingServiceError: the grading fleet timed out after "
+        "3600 s (sent, no result)\n",
+        "error": "nbgrader.apps.baseapp.NbGraderException: Please see the error log above\n",
+    }
+    assert reason(result) == (
+        "celerylab_lab.sandbox_execute.GradingServiceError: the grading fleet timed out after "
+        "3600 s (sent, no result)"
+    )
+    assert reason({"error": "KeyError: 'x'\n\n", "log": ""}) == "KeyError: 'x'"
+    assert reason({"error": "", "log": ""}) == "see the log"

@@ -64,6 +64,17 @@ def _grade(assignment: str, student: str) -> dict:
     }
 
 
+def reason(result: dict) -> str:
+    """Why a submission failed: the grading fleet's own message when there is one (nbgrader's
+    last line only points at its traceback)."""
+    lines = f"{result.get('log', '')}\n{result.get('error', '')}".splitlines()
+    ours = [line.strip() for line in lines if "GradingServiceError" in line]
+    if ours:
+        return ours[-1]
+    errors = [line for line in result.get("error", "").splitlines() if line.strip()]
+    return errors[-1] if errors else "see the log"
+
+
 def version(folder: Path) -> str | None:
     try:
         return (folder / "timestamp.txt").read_text().strip()
@@ -132,7 +143,7 @@ class Progress:
             "elapsed": round(elapsed, 1),
             "finished": final,
             "failures": [
-                {"student": r["student"], "error": r["error"][-500:]}
+                {"student": r["student"], "error": reason(r)[-500:]}
                 for r in self.results
                 if not r["success"]
             ],
@@ -185,8 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     progress.show(final=True)
     failures = [r for r in progress.results if not r["success"]]
     for r in failures:
-        last = r["error"].splitlines()[-1] if r["error"] else "see the log"
-        print(f"FAILED {r['student']}: {last}", file=sys.stderr)
+        print(f"FAILED {r['student']}: {reason(r)}", file=sys.stderr)
     return 1 if failures else 0
 
 

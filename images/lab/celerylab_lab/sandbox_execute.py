@@ -23,8 +23,12 @@ import tarfile
 import time
 from pathlib import Path
 
+import kombu.exceptions
 import nbformat
-from celery import Celery
+import redis.exceptions
+from celery import Celery, states
+from celery.backends.redis import RedisBackend
+from celery.utils import uuid
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
@@ -67,37 +71,73 @@ def mark_not_run(nb: NotebookNode, reason: str) -> int:
 
 
 TASK = "celerylab.grading.execute"
-_apps: dict[str, Celery] = {}
+#: How often a waiting submission reads its result key: one Redis GET, nothing to speak of.
+POLL_SECONDS = 0.25
+_clients: dict[str, tuple[Celery, RedisBackend]] = {}
 
 
-def grading_app(broker: str) -> Celery:
-    """A client of the grading fleet (sends tasks by name; the fleet's code is not needed here)."""
-    if broker not in _apps:
+def grading_client(broker: str) -> tuple[Celery, RedisBackend]:
+    """A client of the grading fleet: an app that sends tasks by name (the fleet's code is not
+    needed here) and a reader of their results on the same Redis."""
+    if broker not in _clients:
         # This container's environment points Celery at its own Redis (for its own worker), and
         # Celery lets those variables win over the arguments: not for the grading client.
         for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
             os.environ.pop(name, None)
-        app = Celery("celerylab-grading-client", broker=broker, backend=broker)
+        # No result backend on the sending app: Celery's Redis backend would subscribe to every
+        # task's channel, and a subscription does not survive a broker restart. Results are read
+        # by key instead (run_on_fleet), and a key does.
+        app = Celery("celerylab-grading-client", broker=broker)
         app.conf.update(
             task_serializer="json",
             result_serializer="json",
             accept_content=["json"],
             broker_connection_retry_on_startup=True,
+            redis_socket_connect_timeout=5,
+            redis_socket_timeout=30,
         )
-        _apps[broker] = app
-    return _apps[broker]
+        _clients[broker] = (app, RedisBackend(app=app, url=broker))
+    return _clients[broker]
 
 
-def wait_for(result, timeout: float):
-    """The task's outcome; waits through a restart of the broker until `timeout`."""
+#: The grading broker is not answering (restarting, or the network blinked): its data survive.
+BROKER_DOWN = (
+    OSError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+
+
+def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
+    """Send the job to the grading fleet and return its outcome, through broker restarts.
+
+    The task id is fixed before sending, so a send retried after a broker error names the same
+    task (the task is a pure function of the job: running it twice changes nothing).
+    """
+    app, results = grading_client(broker)
     deadline = time.monotonic() + timeout
-    while True:
+    task_id, sent, trouble = uuid(), False, ""
+    while time.monotonic() < deadline:
         try:
-            return result.get(timeout=max(1.0, deadline - time.monotonic()), interval=0.5)
-        except (ConnectionError, OSError) as e:  # the broker is restarting: its data survive
-            if time.monotonic() > deadline:
-                raise GradingServiceError(f"the grading broker is unreachable: {e}") from None
+            if not sent:
+                app.send_task(TASK, args=[job], queue="grading", task_id=task_id)
+                sent = True
+            meta = results.get_task_meta(task_id, cache=False)
+        except BROKER_DOWN as e:
+            trouble = f"; the grading broker was unreachable: {type(e).__name__}: {e}"
             time.sleep(2)
+            continue
+        if meta["status"] == states.SUCCESS:
+            return meta["result"]
+        if meta["status"] in states.READY_STATES:  # the fleet gave up (retries exhausted)
+            exc = results.exception_to_python(meta["result"])
+            raise GradingServiceError(f"the grading fleet failed: {type(exc).__name__}: {exc}")
+        time.sleep(POLL_SECONDS)
+    where = "sent, no result" if sent else "could not be sent"
+    raise GradingServiceError(
+        f"the grading fleet timed out after {timeout:.0f} s ({where}){trouble}"
+    )
 
 
 class SandboxedExecute(NbGraderPreprocessor):
@@ -133,15 +173,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         }
         if not self.broker:
             raise GradingServiceError("no grading broker is configured (CELERYLAB_GRADING_BROKER)")
-        try:
-            result = grading_app(self.broker).send_task(TASK, args=[job], queue="grading")
-            outcome = wait_for(result, self.request_timeout)
-        except GradingServiceError:
-            raise
-        except Exception as e:  # the fleet gave up (retries exhausted) or timed out
-            raise GradingServiceError(
-                f"the grading fleet failed: {type(e).__name__}: {e}"
-            ) from None
+        outcome = run_on_fleet(self.broker, job, self.request_timeout)
         if outcome["status"] == "refused":
             raise GradingServiceError(f"the grading fleet refused: {outcome['reason']}")
         if outcome["status"] == "ok":
