@@ -247,7 +247,9 @@ class Worker:
         )
         from celery import Celery
 
-        probe = Celery("labkit-probe", broker=self.broker_url, backend=self.backend_url)
+        probe = Celery(
+            "labkit-probe", broker=self.broker_url, backend=self.backend_url, set_as_current=False
+        )  # never the current app: shared tasks sent after this go through the lab's own app
         saved = point_env_at(self.broker_url, self.backend_url)
         try:
 

@@ -72,7 +72,7 @@ def mark_not_run(nb: NotebookNode, reason: str) -> int:
 
 TASK = "celerylab.grading.execute"
 #: How often a waiting submission reads its result key: one Redis GET, nothing to speak of.
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1
 _clients: dict[str, tuple[Celery, RedisBackend]] = {}
 
 
