@@ -161,3 +161,11 @@ def test_the_client_ignores_the_containers_own_celery_settings(broker, fleet, mo
     monkeypatch.setenv("CELERY_RESULT_BACKEND", "redis://127.0.0.1:1/0")
     outcome = run_on_fleet(broker.url, {"notebook": "ps1.ipynb"}, 60)
     assert outcome["status"] == "ok"
+
+
+def test_a_wrong_password_is_said_at_once_not_waited_out(broker):
+    wrong = broker.url.replace(":secret@", ":guess@")
+    started = time.monotonic()
+    with pytest.raises(GradingServiceError, match="refused its password"):
+        run_on_fleet(wrong, {"notebook": "ps1.ipynb"}, 60)
+    assert time.monotonic() - started < 10

@@ -109,6 +109,12 @@ BROKER_DOWN = (
 )
 
 
+def refused_password(error: Exception) -> bool:
+    """Redis counts a wrong password as a connection error, and kombu wraps it."""
+    auth = redis.exceptions.AuthenticationError
+    return isinstance(error, auth) or isinstance(error.__cause__, auth)
+
+
 def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
     """Send the job to the grading fleet and return its outcome, through broker restarts.
 
@@ -125,6 +131,11 @@ def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
                 sent = True
             meta = results.get_task_meta(task_id, cache=False)
         except BROKER_DOWN as e:
+            if refused_password(e):  # waiting would not help: say so now
+                raise GradingServiceError(
+                    f"the grading broker refused its password ({e}): check "
+                    "CELERYLAB_GRADING_BROKER against the platform's grading_broker_password"
+                ) from None
             trouble = f"; the grading broker was unreachable: {type(e).__name__}: {e}"
             time.sleep(2)
             continue
