@@ -217,7 +217,20 @@ upgrade() {
   done
   [ "$(docker ps -q --filter name=^clab-deploy-lab-student1$)" = "$lab" ] ||
     { echo "student1's lab did not survive the upgrade" >&2; return 1; }
-  echo "hub image $hub_before -> $hub_after; student1's lab $lab still running"
+  # The running lab reaches the recreated hub by name (Docker's DNS, which has answered with
+  # the old hub's address for a while after the recreate once in CI).
+  local reach='import os, urllib.request; urllib.request.urlopen(os.environ["JUPYTERHUB_API_URL"], timeout=3)'
+  for i in $(seq 1 120); do
+    docker exec "$lab" python3 -c "$reach" >/dev/null 2>&1 && break
+    if [ "$i" = 120 ]; then
+      echo "student1's lab cannot reach the new hub after 2 min: 'hub' is $(docker exec "$lab" getent hosts hub)," \
+        "the hub is at $(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' clab-deploy-hub-1)" >&2
+      return 1
+    fi
+    sleep 1
+  done
+  sleep 11  # the lab's own HTTP client keeps a name's address for 10 s (aiohttp's DNS cache)
+  echo "hub image $hub_before -> $hub_after; student1's lab $lab still running, reached the new hub after ${i} s"
 }
 check "upgrade: a newer release rolls the hub forward" upgrade
 
