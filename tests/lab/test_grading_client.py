@@ -4,7 +4,6 @@ the restart comes while the task runs or before it could be sent."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import time
 
 import pytest
 import redis
-from celerylab_course.labkit import free_port
+from celerylab_course.labkit import free_port, wait_for
 from celerylab_lab.sandbox_execute import GradingServiceError, run_on_fleet
 
 FLEET = textwrap.dedent(
@@ -52,14 +51,7 @@ class Broker:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         client = redis.Redis(port=self.port, password="secret", socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.exceptions.RedisError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.1)
+        wait_for(client.ping, 10, what=f"redis-server on port {self.port}")
 
     def stop(self) -> None:
         self.proc.terminate()  # as `docker compose restart` does: SIGTERM, data saved
@@ -71,11 +63,7 @@ class Broker:
 
 
 @pytest.fixture
-def broker():
-    if not shutil.which("redis-server"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is needed (CI=true)")
-        pytest.skip("redis-server is not installed")
+def broker(redis_server_installed):
     b = Broker()
     b.start()
     yield b
@@ -111,16 +99,9 @@ def in_background(broker: Broker, job: dict, timeout: float) -> dict:
     return box
 
 
-def wait_until(what: str, check, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
-
-
 def test_an_outcome_comes_back_through_a_broker_restart_mid_task(broker, fleet):
     box = in_background(broker, {"notebook": "ps1.ipynb", "seconds": 4}, timeout=60)
-    wait_until("the worker took the task", lambda: broker.started_tasks() == 1)
+    wait_for(lambda: broker.started_tasks() == 1, 30, what="the worker to take the task")
     broker.stop()
     time.sleep(2)
     broker.start()

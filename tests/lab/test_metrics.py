@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -90,11 +89,7 @@ def test_missing_cgroup_files_give_no_metrics_and_no_error(tmp_path):
 
 
 @pytest.fixture
-def redis_server():
-    if not shutil.which("redis-server"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is needed (CI=true)")
-        pytest.skip("redis-server is not installed")
+def redis_server(redis_server_installed):
     from celerylab_course.labkit import RedisServer
 
     with RedisServer() as server:
