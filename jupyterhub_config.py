@@ -5,7 +5,7 @@ from CELERYLAB_* environment variables (.env, docker-compose.yml), applied last 
 celerylab_hub.config; see docs/configuration.md for the list.
 """
 
-from celerylab_hub import config
+from celerylab_hub import config, system_dns
 
 c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
 
@@ -15,6 +15,8 @@ c.JupyterHub.spawner_class = "celerylab"
 # The proxy runs in its own container, so labs stay reachable while the hub restarts...
 c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
+# A recreated proxy has a new address: look names up afresh (celerylab_hub.system_dns).
+system_dns.use_system_resolver()
 # ...and labs keep running when the hub stops.
 c.JupyterHub.cleanup_servers = False
 

@@ -1,9 +1,13 @@
-"""Bad configuration and failed spawns give clear messages and hurt no one else."""
+"""Bad configuration and failed spawns give clear messages and hurt no one else; a recreated hub
+is reached by the labs that kept running."""
 
 import io
+import subprocess
+import time
 
 import docker
 import pytest
+import requests
 from live import TEST_STACK, compose, restart_hub
 
 pytestmark = pytest.mark.docker
@@ -72,3 +76,48 @@ def test_lab_that_never_answers_times_out_with_its_log(stack, running_lab):
     )
     fails_to_start(stack, running_lab, "ines", r"(?s)did not answer within 5 seconds.*lab stuck")
     assert not TEST_STACK.lab_containers_of("ines"), "a lab that timed out must not linger"
+
+
+def hub_address() -> str:
+    hub = compose("ps", "-q", "hub").stdout.split()[0]
+    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    return subprocess.run(
+        ["docker", "inspect", "-f", fmt, hub], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def recreate_hub_at_a_new_address(stack) -> None:
+    """Recreate the hub as an upgrade does after other containers came and went: Docker would
+    hand a hub recreated at once its old address back, so a placeholder holds that meanwhile."""
+    compose("rm", "--stop", "--force", "hub")
+    placeholder = subprocess.run(
+        ["docker", "run", "-d", "--rm", "--network", TEST_STACK.project,
+         "--entrypoint", "sleep", "celerylab/lab:latest", "300"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    try:
+        restart_hub(stack)
+    finally:
+        subprocess.run(["docker", "rm", "-f", placeholder], capture_output=True, check=False)
+
+
+def test_running_labs_reach_a_recreated_hub_at_its_new_address(stack, running_lab):
+    """A running lab checks each new token with the hub. After the hub is recreated elsewhere it
+    must ask the new container within seconds, not keep the old address for Docker's DNS TTL
+    (600 s: c-ares, JupyterHub's resolver, did; celerylab_lab.system_dns)."""
+    before = hub_address()
+    recreate_hub_at_a_new_address(stack)
+    after = hub_address()
+    assert after != before, f"the recreated hub kept its address {before}: nothing was tested"
+    fresh = stack.lab("fred", token=stack.token_for("fred"))  # not in the lab's token cache
+    # Far under the TTL; the first request can hang on a connection to the old hub (10 s each).
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            status = fresh.get("api/status", timeout=10).status_code
+        except requests.Timeout:
+            status = "nothing within 10 s"
+        if status == 200:
+            break
+        assert time.monotonic() < deadline, f"fred's lab still answers {status} after 60 s"
+        time.sleep(1)

@@ -217,19 +217,21 @@ upgrade() {
   done
   [ "$(docker ps -q --filter name=^clab-deploy-lab-student1$)" = "$lab" ] ||
     { echo "student1's lab did not survive the upgrade" >&2; return 1; }
-  # The running lab reaches the recreated hub by name (Docker's DNS, which has answered with
-  # the old hub's address for a while after the recreate once in CI).
-  local reach='import os, urllib.request; urllib.request.urlopen(os.environ["JUPYTERHUB_API_URL"], timeout=3)'
-  for i in $(seq 1 120); do
-    docker exec "$lab" python3 -c "$reach" >/dev/null 2>&1 && break
-    if [ "$i" = 120 ]; then
-      echo "student1's lab cannot reach the new hub after 2 min: 'hub' is $(docker exec "$lab" getent hosts hub)," \
+  # The running lab's server checks a token it has not seen with the recreated hub, found by
+  # name at its new address (the lab's resolver once kept the old one for Docker's 600 s TTL).
+  local reach='import os, urllib.request as u
+u.urlopen(u.Request("http://127.0.0.1:8888" + os.environ["JUPYTERHUB_SERVICE_PREFIX"] + "api/status",
+                    headers={"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}), timeout=10)'
+  local start=$SECONDS
+  until docker exec "$lab" python3 -c "$reach" >/dev/null 2>&1; do
+    if [ $((SECONDS - start)) -ge 120 ]; then
+      echo "student1's lab cannot check a token with the new hub after 2 min: 'hub' is $(docker exec "$lab" getent hosts hub)," \
         "the hub is at $(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' clab-deploy-hub-1)" >&2
       return 1
     fi
     sleep 1
   done
-  sleep 11  # the lab's own HTTP client keeps a name's address for 10 s (aiohttp's DNS cache)
+  i=$((SECONDS - start))
   echo "hub image $hub_before -> $hub_after; student1's lab $lab still running, reached the new hub after ${i} s"
 }
 check "upgrade: a newer release rolls the hub forward" upgrade

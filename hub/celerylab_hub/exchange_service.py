@@ -25,7 +25,7 @@ from jupyterhub.utils import url_path_join
 from tornado import httpclient, ioloop, web
 from tornado.log import app_log
 
-from celerylab_hub import courses
+from celerylab_hub import courses, system_dns
 from celerylab_hub import exchange_store as store
 
 STUDENT_GROUP = "nbgrader-{course}"
@@ -219,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         "--max-mb", type=float, default=float(os.environ.get("CELERYLAB_SUBMISSION_MAX_MB") or 20)
     )
     args = parser.parse_args(argv)
+    system_dns.use_system_resolver()  # HubAuth reaches a recreated hub at its new address
     token_file = os.environ.get("CELERYLAB_EXCHANGE_TOKEN_FILE")
     token = Path(token_file).read_text().strip() if token_file else None
     hub_auth = HubAuth(api_token=token, cache_max_age=60)

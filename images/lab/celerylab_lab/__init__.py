@@ -9,6 +9,7 @@ extension that reports a busy worker as activity, and the jupyter-server-proxy e
 
 def _jupyter_server_extension_points():
     return [
+        {"module": "celerylab_lab.system_dns"},
         {"module": "celerylab_lab.activity"},
         {"module": "celerylab_lab.lazy_nbgrader"},
         {"module": "celerylab_lab.status"},
