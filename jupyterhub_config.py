@@ -15,10 +15,10 @@ c.JupyterHub.spawner_class = "celerylab"
 # The proxy runs in its own container, so labs stay reachable while the hub restarts...
 c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
-# A recreated proxy has a new address: look names up afresh (celerylab_hub.system_dns).
-system_dns.use_system_resolver()
 # ...and labs keep running when the hub stops.
 c.JupyterHub.cleanup_servers = False
+# A recreated proxy has a new address: look names up afresh (celerylab_hub.system_dns).
+system_dns.use_system_resolver()
 
 # The hub listens on the compose network; labs and the proxy reach it by service name.
 c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - inside its container, behind the proxy
