@@ -215,20 +215,33 @@ def test_the_grading_fleet_is_not_open_to_others(graded):
     for service, port in (("grader", "8090"), ("grading-broker", "6379")):
         r = compose("port", service, port, check=False)
         assert r.returncode != 0 or not r.stdout.strip(), r.stdout
-    # A task with another course's (or a forged) token is refused, not run.
+    # A task for another course, sealed with this course's key, is refused, not run.
     probe = (
         "import os\n"
-        "from celerylab_lab.sandbox_execute import run_on_fleet\n"
-        "job = {'course': 'c202', 'token': os.environ['JUPYTERHUB_API_TOKEN'],\n"
-        "       'notebook': 'ps1.ipynb', 'workspace': ''}\n"
+        "from celerylab_lab.sandbox_execute import run_on_fleet, seal_job\n"
+        "job = seal_job(os.environ['CELERYLAB_GRADING_KEY'], 'c202',\n"
+        "               {'notebook': 'ps1.ipynb', 'workspace': ''})\n"
         "print(run_on_fleet(os.environ['CELERYLAB_GRADING_BROKER'], job, 120))\n"
     )
     r = subprocess.run(
         ["docker", "exec", COURSE, "python3", "-c", probe], capture_output=True, text=True
     )
-    assert "'status': 'refused'" in r.stdout and "may not grade for course c202" in r.stdout, (
-        r.stdout + r.stderr
+    assert "'status': 'refused'" in r.stdout, r.stdout + r.stderr
+    assert "not sealed with course c202's grading key" in r.stdout, r.stdout + r.stderr
+    # Every course holds the broker's password: what it keeps of the batch's results is sealed.
+    scan = (
+        "import os, redis\n"
+        "r = redis.Redis.from_url(os.environ['CELERYLAB_GRADING_BROKER'])\n"
+        "values = [r.get(k) for k in r.scan_iter('celery-task-meta-*')]\n"
+        "token = os.environ['JUPYTERHUB_API_TOKEN'].encode()\n"
+        "print(len(values), sum(b'nbgrader' in v or token in v for v in values))\n"
     )
+    r = subprocess.run(
+        ["docker", "exec", COURSE, "python3", "-c", scan], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    results, readable = map(int, r.stdout.split())
+    assert results >= len(graded["log"]) and readable == 0, r.stdout + r.stderr
     # Without the broker's password, nobody on the network gets in.
     r = subprocess.run(
         ["docker", "exec", COURSE, "redis-cli", "-h", "grading-broker", "llen", "grading"],

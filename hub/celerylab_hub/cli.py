@@ -75,6 +75,7 @@ def _ensure_course_containers(declared) -> None:
             source_dir=Path(SOURCE_DIR),
             metrics_token_sha256=secrets.metrics_token_sha256(SECRETS_DIR),
             grading_broker=secrets.grading_broker_url(SECRETS_DIR),
+            grading_key=secrets.course_grading_key(SECRETS_DIR, course.id),
         )
         print(f"course {course.id}: container {done}", file=sys.stderr)
 

@@ -30,7 +30,11 @@ SPEC_LABEL = "org.celerylab.course-spec"
 
 
 def environment(
-    course: Course, token: str, metrics_token_sha256: str = "", grading_broker: str = ""
+    course: Course,
+    token: str,
+    metrics_token_sha256: str = "",
+    grading_broker: str = "",
+    grading_key: str = "",
 ) -> dict[str, str]:
     service = course.formgrader_service
     prefix = f"/services/{service}/"
@@ -67,6 +71,8 @@ def environment(
         "CELERYLAB_METRICS_TOKEN_SHA256": metrics_token_sha256,
         # Autograde sends each submission to the grading fleet (celerylab_hub.grading).
         "CELERYLAB_GRADING_BROKER": grading_broker,
+        # ...sealed with this course's key: the broker is shared by every course.
+        "CELERYLAB_GRADING_KEY": grading_key,
     }
 
 
@@ -101,10 +107,11 @@ def ensure(
     source_dir: Path,
     metrics_token_sha256: str = "",
     grading_broker: str = "",
+    grading_key: str = "",
 ) -> str:
     """Create, replace or start the course's container; return what was done."""
     name = f"{instance}-course-{course.id}"
-    env = environment(course, token, metrics_token_sha256, grading_broker)
+    env = environment(course, token, metrics_token_sha256, grading_broker, grading_key)
     volumes = {
         f"{instance}-course-{course.id}": {"bind": LAB_HOME, "mode": "rw"},
         f"{instance}-exchange": {"bind": "/srv/celerylab/exchange", "mode": "rw"},

@@ -2,11 +2,19 @@
 
 A course container's autograde (celerylab_lab.sandbox_execute, driven by `nbgrader autograde` or
 `celerylab-grade`) sends one task per submitted notebook to the platform's grading broker (a
-Redis of its own, never a student's). Any grader worker takes it, checks the course's token,
-runs the notebook in a throwaway sandbox on its own host (celerylab_hub.sandbox) and returns the
-executed notebook; nbgrader then saves the grades in the course container. Tasks are pure
-functions of their input, so a task that runs twice (a worker died before acknowledging it)
-yields the same result and the gradebook is written once per submission by its owner.
+Redis of its own, never a student's). Any grader worker takes it, opens it with the course's
+grading key, runs the notebook in a throwaway sandbox on its own host (celerylab_hub.sandbox) and
+returns the executed notebook sealed with the same key; nbgrader then saves the grades in the
+course container.
+
+Sealed: every course container holds the broker's password, and Flower shows every task, so a
+task carries only its course in the clear. The submission (student, files, hidden tests) and the
+executed notebook travel encrypted and authenticated with a key derived per course
+(secrets.course_grading_key): another course can neither read them nor grade in this one's name.
+
+Tasks are pure functions of their input, so a task that runs twice (a worker died before
+acknowledging it) yields the same result and the gradebook is written once per submission by its
+owner.
 
 Delivery: acks_late + reject_on_worker_lost, prefetch 1, so a task whose worker dies is
 delivered again; a broker restart keeps the queue (appendonly). Infrastructure errors (Docker
@@ -23,7 +31,7 @@ Run a worker:  celery -A celerylab_hub.grading worker --concurrency 2
 from __future__ import annotations
 
 import base64
-import hmac
+import json
 import logging
 import os
 import socket
@@ -37,6 +45,7 @@ import docker.errors
 import requests.exceptions
 from celery import Celery
 from celery.signals import worker_process_shutdown, worker_ready
+from cryptography.fernet import Fernet, InvalidToken
 
 from celerylab_hub import grading_stats, sandbox, secrets
 
@@ -171,10 +180,19 @@ class Refused(Exception):
     """The request is not allowed; never retried."""
 
 
-def check_token(course: str, token: str) -> None:
-    expected = secrets.course_token(SECRETS_DIR, course)
-    if not token or not hmac.compare_digest(token, expected):
-        raise Refused(f"this token may not grade for course {course}")
+def open_job(job: dict) -> tuple[Fernet, dict]:
+    """The course's key and the submission sealed in the job; Refused if not sealed with it."""
+    course = job.get("course", "")
+    if "sealed" not in job:
+        raise Refused(
+            "the task is not sealed: a course container older than this grader sent it "
+            "(`celerylab courses sync` replaces it)"
+        )
+    fernet = Fernet(secrets.course_grading_key(SECRETS_DIR, course))
+    try:
+        return fernet, json.loads(fernet.decrypt(job["sealed"]))
+    except (InvalidToken, TypeError, ValueError):
+        raise Refused(f"the task is not sealed with course {course}'s grading key") from None
 
 
 @app.task(
@@ -186,12 +204,14 @@ def check_token(course: str, token: str) -> None:
     max_retries=4,
 )
 def execute(self, job: dict) -> dict:
-    """Run job["notebook"] from job["workspace"] (base64 tar.gz) in a sandbox; the outcome."""
-    course = job["course"]
+    """Open the sealed job, run its notebook from its workspace (base64 tar.gz) in a sandbox and
+    return the outcome, sealed; only its status is in the clear (for Flower)."""
+    course = job.get("course", "")
     started = time.monotonic()
     grading_stats.started(course)
+    fernet = None
     try:
-        check_token(course, job.pop("token", ""))
+        fernet, job = open_job(job)
         files = sandbox.unpack(base64.b64decode(job["workspace"]), LIMITS)
         if job["notebook"] not in files:
             raise Refused(f"{job['notebook']!r} is not in the workspace")
@@ -224,12 +244,15 @@ def execute(self, job: dict) -> dict:
         course,
         job.get("assignment"),
         job.get("student"),
-        job["notebook"],
+        job.get("notebook"),
         outcome["status"],
         outcome["reason"],
         outcome["seconds"],
     )
-    return outcome
+    if fernet is None:  # refused before the course's key was known: nothing of the job inside
+        return outcome
+    sealed = fernet.encrypt(json.dumps(outcome).encode()).decode()
+    return {"status": outcome["status"], "sealed": sealed}
 
 
 IMAGE = os.environ.get("CELERYLAB_LAB_IMAGE", "celerylab/lab:latest")

@@ -7,6 +7,7 @@ The ops token is also written to the project's .env as CELERYLAB_API_TOKEN for s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -19,8 +20,9 @@ SECRETS = {
     "proxy_auth_token": lambda: random.token_hex(32),
     "ops_api_token": lambda: random.token_hex(32),
     "exchange_api_token": lambda: random.token_hex(32),
-    # Each course's formgrader service token is derived from this key (course_token), so the
-    # hub's config and the course container agree without a file per course.
+    # Each course's formgrader service token and grading key are derived from this key
+    # (course_token, course_grading_key), so the hub's config, the course container and the
+    # grader workers agree without a file per course.
     "course_token_key": lambda: random.token_hex(32),
     "admin_password": lambda: random.token_urlsafe(12),
     # Prometheus: read:metrics on the hub, and the token labs, course containers and the
@@ -77,6 +79,14 @@ def read(secrets_dir: str | Path, name: str) -> str:
 def course_token(secrets_dir: str | Path, course_id: str) -> str:
     key = read(secrets_dir, "course_token_key").encode()
     return hmac.new(key, f"formgrader:{course_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def course_grading_key(secrets_dir: str | Path, course_id: str) -> str:
+    """The Fernet key that seals a course's grading tasks and their results on the shared broker,
+    so other courses (who hold the broker's password too) read neither."""
+    key = read(secrets_dir, "course_token_key").encode()
+    digest = hmac.new(key, f"grading:{course_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 def grading_broker_url(secrets_dir: str | Path, host: str = "grading-broker") -> str:

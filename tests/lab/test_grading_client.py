@@ -4,6 +4,8 @@ the restart comes while the task runs or before it could be sent."""
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import subprocess
 import sys
@@ -15,7 +17,8 @@ import time
 import pytest
 import redis
 from celerylab_course.labkit import free_port, wait_for
-from celerylab_lab.sandbox_execute import GradingServiceError, run_on_fleet
+from celerylab_lab.sandbox_execute import GradingServiceError, run_on_fleet, seal_job
+from cryptography.fernet import Fernet
 
 FLEET = textwrap.dedent(
     """
@@ -150,3 +153,18 @@ def test_a_wrong_password_is_said_at_once_not_waited_out(broker):
     with pytest.raises(GradingServiceError, match="refused its password"):
         run_on_fleet(wrong, {"notebook": "ps1.ipynb"}, 60)
     assert time.monotonic() - started < 10
+
+
+def test_the_broker_holds_a_tasks_course_and_nothing_else_readable(broker):
+    key = Fernet.generate_key().decode()
+    job = seal_job(key, "c101", {"student": "alice", "notebook": "ps1.ipynb", "workspace": ""})
+    box = in_background(broker, job, timeout=3)  # no worker: the task stays queued
+    client = redis.Redis(port=broker.port, password="secret")
+    wait_for(lambda: client.llen("grading") == 1, 10, what="the task in the queue")
+    message = json.loads(client.lindex("grading", 0))
+    assert message["headers"]["argsrepr"] == "[{course: 'c101', sealed}]"  # Flower shows this
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert args == [job] and kwargs == {}
+    assert "alice" not in json.dumps(args) and "ps1.ipynb" not in json.dumps(args)
+    box["thread"].join(30)
+    assert "timed out" in box.get("error", ""), box

@@ -5,7 +5,9 @@ preprocessor, so `nbgrader autograde` and the formgrader's autograde button both
 sends the notebook (with the hidden tests nbgrader has just restored) and the assignment's other
 files as one task to the grading fleet (celerylab_hub.grading: Celery workers on the platform's
 own broker), whose worker runs them in a throwaway container, and carries on with the executed
-notebook: grades are then computed and saved here, outside the sandbox.
+notebook: grades are then computed and saved here, outside the sandbox. The task and its result
+are sealed with the course's grading key: on the shared broker, and in the fleet's Flower, other
+courses see only that this course is grading.
 
 When a submission breaks a limit (time, memory, processes, output), it is still graded: every
 cell that did not run gets an error output saying why, so its tests score nothing, and the
@@ -29,6 +31,7 @@ import redis.exceptions
 from celery import Celery, states
 from celery.backends.redis import RedisBackend
 from celery.utils import uuid
+from cryptography.fernet import Fernet, InvalidToken
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
@@ -127,7 +130,9 @@ def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
     while time.monotonic() < deadline:
         try:
             if not sent:
-                app.send_task(TASK, args=[job], queue="grading", task_id=task_id)
+                # What Flower and the workers' logs show of it: the job is sealed anyway.
+                shown = f"[{{course: {job.get('course')!r}, sealed}}]"
+                app.send_task(TASK, args=[job], queue="grading", task_id=task_id, argsrepr=shown)
                 sent = True
             meta = results.get_task_meta(task_id, cache=False)
         except BROKER_DOWN as e:
@@ -151,6 +156,27 @@ def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
     )
 
 
+def seal_job(key: str, course: str, submission: dict) -> dict:
+    """The task's argument: the course in the clear, the submission encrypted and signed."""
+    return {
+        "course": course,
+        "sealed": Fernet(key).encrypt(json.dumps(submission).encode()).decode(),
+    }
+
+
+def open_outcome(key: str, result: dict) -> dict:
+    """The fleet's outcome; it is sealed unless the fleet refused the task before opening it."""
+    if "sealed" not in result:
+        return result
+    try:
+        return json.loads(Fernet(key).decrypt(result["sealed"]))
+    except InvalidToken:
+        raise GradingServiceError(
+            "the grading fleet's result is not sealed with this course's key: the graders' "
+            "course_token_key differs from the hub's"
+        ) from None
+
+
 class SandboxedExecute(NbGraderPreprocessor):
     broker = Unicode(
         os.environ.get("CELERYLAB_GRADING_BROKER", ""),
@@ -160,9 +186,10 @@ class SandboxedExecute(NbGraderPreprocessor):
         json.loads(os.environ.get("CELERYLAB_COURSE", "{}")).get("id", ""),
         help="the course this container grades for",
     ).tag(config=True)
-    token = Unicode(
-        os.environ.get("JUPYTERHUB_API_TOKEN", ""),
-        help="the course's service token, which the grader service checks",
+    grading_key = Unicode(
+        os.environ.get("CELERYLAB_GRADING_KEY", ""),
+        help="the course's key (Fernet) that seals its tasks and results on the grading broker; "
+        "set by the hub for each course container",
     ).tag(config=True)
     request_timeout = Integer(
         3600, help="seconds to wait for the grading fleet (queueing included)"
@@ -174,17 +201,23 @@ class SandboxedExecute(NbGraderPreprocessor):
         who = resources.get("nbgrader", {})
         student, assignment = who.get("student", ""), who.get("assignment", "")
         body = workspace_tar(directory, notebook, nbformat.writes(nb))
-        job = {
-            "course": self.course_id,
-            "token": self.token,
-            "student": student,
-            "assignment": assignment,
-            "notebook": notebook,
-            "workspace": base64.b64encode(body).decode(),
-        }
         if not self.broker:
             raise GradingServiceError("no grading broker is configured (CELERYLAB_GRADING_BROKER)")
-        outcome = run_on_fleet(self.broker, job, self.request_timeout)
+        if not self.grading_key:
+            raise GradingServiceError("no grading key is configured (CELERYLAB_GRADING_KEY)")
+        job = seal_job(
+            self.grading_key,
+            self.course_id,
+            {
+                "student": student,
+                "assignment": assignment,
+                "notebook": notebook,
+                "workspace": base64.b64encode(body).decode(),
+            },
+        )
+        outcome = open_outcome(
+            self.grading_key, run_on_fleet(self.broker, job, self.request_timeout)
+        )
         if outcome["status"] == "refused":
             raise GradingServiceError(f"the grading fleet refused: {outcome['reason']}")
         if outcome["status"] == "ok":
