@@ -15,7 +15,9 @@
 #     published container ports included;
 #  7. the swarm topology (inventories/local-swarm): a single-node swarm, node labels, the stack on
 #     the attachable overlay network, the swarm play again reporting changed=0; a student logs in
-#     and gets a lab that is a swarm service on the labelled node, runs a task, and is culled.
+#     and gets a lab that is a swarm service on the labelled node, runs a task, and is culled;
+#     the grading fleet's swarm service runs on the grader-labelled node and grades a submission
+#     while the hub host's own grader is stopped.
 # Everything it makes is removed at the end (CELERYLAB_KEEP_DEPLOY=1 keeps it); logs of a failure
 # go to artifacts/deploy/; CELERYLAB_DEPLOY_ONLY=swarm runs step 7 only. With CI=true a missing
 # Docker or Ansible fails; otherwise it skips.
@@ -90,6 +92,10 @@ destroy() {
       --format '{{index .Config.Labels "com.docker.swarm.service.name"}}' | grep -q '^clab-swarm-' || break
     sleep 1
   done
+  docker secret ls -q --filter name=clab-swarm- 2>/dev/null | xargs -r docker secret rm >/dev/null 2>&1 || true
+  # Sandboxes the swarm's grader left (named by its hostname, grader-<node>).
+  docker ps -aq --filter label=org.celerylab.sandbox=1 \
+    --filter "label=org.celerylab.grader=grader-$(docker info --format '{{.Name}}')" | xargs -r docker rm -fv >/dev/null
   for p in "${PROJECTS[@]}"; do
     docker ps -aq --filter "name=^${p}-(lab|course)-" | xargs -r docker rm -f >/dev/null
     docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
@@ -111,7 +117,7 @@ dump_logs() {
       docker logs "$c" >"$ARTIFACTS/$p-lab-$c.log" 2>&1 || true
     done
   done
-  for c in $(docker service ls -q --filter name=clab-swarm-lab- 2>/dev/null); do
+  for c in $(docker service ls -q --filter name=clab-swarm- 2>/dev/null); do
     docker service ps --no-trunc "$c" >"$ARTIFACTS/clab-swarm-service-$c.log" 2>&1 || true
     docker service logs "$c" >>"$ARTIFACTS/clab-swarm-service-$c.log" 2>&1 || true
   done
@@ -266,6 +272,8 @@ check "site.yml, swarm topology (single-node swarm)" playbook local-swarm site.y
 # The rest of site.yml is proven idempotent above; here the swarm's own tasks.
 check "the swarm play again (--tags swarm): changed=0" idempotent local-swarm swarm-2.log --tags swarm
 check "swarm: labels, overlay network, the hub's swarm spawner" tests/swarm-check.sh clab-swarm "$WORK/swarm/celerylab"
+check "swarm: the grading fleet's service on the grader node grades a sealed submission" \
+  tests/swarm-grader-check.sh clab-swarm "$WORK/swarm/celerylab"
 swarm_lab() {
   CELERYLAB_DEPLOY_URL=https://127.0.0.1:18543 CELERYLAB_DEPLOY_HTTP_URL=http://127.0.0.1:18180 \
     CELERYLAB_DEPLOY_CA="$WORK/swarm/tls/ca/ca.crt" CELERYLAB_DEPLOY_DIR="$WORK/swarm/celerylab" \
