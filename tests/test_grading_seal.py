@@ -63,3 +63,16 @@ def test_another_course_can_neither_grade_in_its_name_nor_read_its_results(secre
 def test_a_refusal_before_opening_comes_back_in_the_clear():
     refused = {"status": "refused", "reason": "not sealed", "seconds": 0.0, "notebook": None}
     assert open_outcome("any key", refused) == refused
+
+
+def test_a_grader_needs_no_secret_that_makes_hub_tokens(secrets_dir, tmp_path_factory, monkeypatch):
+    # What the swarm gives grader hosts: the broker's password and grading_key_root, nothing else.
+    grader_host = tmp_path_factory.mktemp("grader-secrets")
+    for name in ("grading_broker_password", "grading_key_root"):
+        (grader_host / name).write_text((secrets_dir / name).read_text())
+    monkeypatch.setattr(grading, "SECRETS_DIR", grader_host)
+    key = secrets.course_grading_key(secrets_dir, "c101")  # the hub's, for the course container
+    _, opened = grading.open_job(seal_job(key, "c101", SUBMISSION))
+    assert opened == SUBMISSION
+    with pytest.raises(FileNotFoundError, match="course_token_key"):
+        secrets.course_token(grader_host, "c101")

@@ -173,7 +173,7 @@ def open_outcome(key: str, result: dict) -> dict:
     except InvalidToken:
         raise GradingServiceError(
             "the grading fleet's result is not sealed with this course's key: the graders' "
-            "course_token_key differs from the hub's"
+            "grading_key_root differs from the hub's"
         ) from None
 
 
