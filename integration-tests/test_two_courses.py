@@ -157,8 +157,8 @@ for course in ("c202", "{own}"):
 """
 
 
-def test_a_course_token_grades_for_its_own_course_only(courses):
-    # c101's container asks the grader with its own token, once for c202 and once for itself.
+def test_a_course_grading_key_grades_for_its_own_course_only(courses):
+    # c101's container seals a task with its own key, once for c202 and once for itself.
     r = subprocess.run(
         ["docker", "exec", "-u", "2000", container("c101"), "python3", "-c",
          GRADE_AS.format(own="c101")],
