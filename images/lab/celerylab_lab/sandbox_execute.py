@@ -204,7 +204,10 @@ class SandboxedExecute(NbGraderPreprocessor):
         if not self.broker:
             raise GradingServiceError("no grading broker is configured (CELERYLAB_GRADING_BROKER)")
         if not self.grading_key:
-            raise GradingServiceError("no grading key is configured (CELERYLAB_GRADING_KEY)")
+            raise GradingServiceError(
+                "no grading key is configured (CELERYLAB_GRADING_KEY): this course container "
+                "predates it; `celerylab courses sync` in the hub container replaces it"
+            )
         job = seal_job(
             self.grading_key,
             self.course_id,
