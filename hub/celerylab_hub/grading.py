@@ -103,6 +103,11 @@ app.conf.update(
         )
     },
     broker_connection_retry_on_startup=True,
+    # A broker restart while a task starts or ends: store its STARTED state and its result once
+    # the broker is back, rather than failing a submission that was graded (CI saw this once).
+    result_backend_always_retry=True,
+    result_backend_max_retries=30,
+    result_backend_max_sleep_between_retries_ms=5000,
     worker_send_task_events=True,  # Flower
     task_send_sent_event=True,
 )
