@@ -209,6 +209,12 @@ def test_hostile_work_costs_no_more_than_its_own_limits(graded):
     assert "sbx-zz-escape-warm" in warm, warm
 
 
+def python_in_course(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["docker", "exec", COURSE, "python3", "-c", code], capture_output=True, text=True
+    )
+
+
 @pytest.mark.docker
 def test_the_grading_fleet_is_not_open_to_others(graded):
     # Nothing of it is published on the host.
@@ -223,9 +229,7 @@ def test_the_grading_fleet_is_not_open_to_others(graded):
         "               {'notebook': 'ps1.ipynb', 'workspace': ''})\n"
         "print(run_on_fleet(os.environ['CELERYLAB_GRADING_BROKER'], job, 120))\n"
     )
-    r = subprocess.run(
-        ["docker", "exec", COURSE, "python3", "-c", probe], capture_output=True, text=True
-    )
+    r = python_in_course(probe)
     assert "'status': 'refused'" in r.stdout, r.stdout + r.stderr
     assert "not sealed with course c202's grading key" in r.stdout, r.stdout + r.stderr
     # Every course holds the broker's password: what it keeps of the batch's results is sealed.
@@ -236,9 +240,7 @@ def test_the_grading_fleet_is_not_open_to_others(graded):
         "token = os.environ['JUPYTERHUB_API_TOKEN'].encode()\n"
         "print(len(values), sum(b'nbgrader' in v or token in v for v in values))\n"
     )
-    r = subprocess.run(
-        ["docker", "exec", COURSE, "python3", "-c", scan], capture_output=True, text=True
-    )
+    r = python_in_course(scan)
     assert r.returncode == 0, r.stderr
     results, readable = map(int, r.stdout.split())
     assert results >= len(graded["log"]) and readable == 0, r.stdout + r.stderr
