@@ -15,7 +15,7 @@ down:  ## stop the stack (labs and volumes are kept)
 
 images:  ## build the hub and lab images
 	scripts/bootstrap-docker.sh
-	. scripts/env.sh && docker compose --profile images build --quiet
+	scripts/images.sh
 
 venv:  ## the project's Python environment (locked)
 	scripts/venv.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Course checks that are not pytest: the conformance report, release/ drift and leaks, and the
 # course site's build.
-# Usage: .ci/course-checks.sh [PYTHON]   (default: .venv/bin/python). Called from .ci/run.
+# Usage: .ci/course-checks.sh [PYTHON]   (default: .venv/bin/python). Called from scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="${1:-.venv/bin/python}"

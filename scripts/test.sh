@@ -9,7 +9,7 @@ scripts/bootstrap-docker.sh
 scripts/test-deps.sh
 scripts/venv.sh
 . scripts/env.sh
-docker compose --profile images build --quiet
+scripts/images.sh  # the base image is pulled, or built from Debian's packages without a registry
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 [ ! -x .ci/course-checks.sh ] || .ci/course-checks.sh

@@ -6,7 +6,7 @@ scripts/bootstrap-docker.sh
 . scripts/env.sh
 
 echo "celerylab: building images..."
-docker compose --profile images build --quiet
+scripts/images.sh  # the base image is pulled, or built from Debian's packages without a registry
 
 # Monitoring: the official Prometheus, node exporter and Grafana images. Where they cannot be
 # pulled (no registry), Prometheus and the node exporter run from celerylab/prometheus (Debian's

@@ -77,9 +77,7 @@ if [ ! -e "$stamp" ]; then
 fi
 export PATH="$VENV/bin:$PATH" ANSIBLE_CONFIG="$DEPLOY/ansible.cfg" ANSIBLE_FORCE_COLOR=0
 command -v ansible-playbook >/dev/null || missing "ansible-playbook is not in deploy/.venv"
-if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1 && [ -x "$ROOT/.ci/local-base-image.sh" ]; then
-  "$ROOT/.ci/local-base-image.sh" # no registry here: the base image is made locally
-fi
+"$ROOT/scripts/base-image.sh" # pulled, or built from Debian's packages where no registry answers
 
 # --- clean slate, and clean up at the end --------------------------------------------------
 swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}')
