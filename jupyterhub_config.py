@@ -34,4 +34,11 @@ c.JupyterHub.authenticate_prometheus = True
 
 c.Authenticator.admin_users = {"admin"}
 
+# Students are untrusted (docs/architecture.md, "Threat model"). Besides giving every lab and
+# service its own origin (config.py: subdomain_host), JupyterHub's own defences for that case:
+# __Host- cookies, which a student's subdomain cannot overwrite, and servers that ignore the
+# student's ~/.jupyter and ~/.local, so no file of theirs can change what their server serves.
+c.JupyterHub.cookie_host_prefix_enabled = True
+c.Spawner.disable_user_config = True
+
 config.apply(c)

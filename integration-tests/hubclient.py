@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import requests
 import websocket
+from jupyterhub.utils import subdomain_hook_idna
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -22,14 +23,31 @@ class KernelError(RuntimeError):
     """The code raised in the kernel; the message is the kernel's traceback."""
 
 
+def origin(public_url: str, name: str, kind: str = "user") -> str:
+    """Where the hub serves a user's lab or a service: its own subdomain of the hub's host."""
+    scheme, _, host = public_url.partition("://")
+    hostname, colon, port = host.partition(":")
+    return f"{scheme}://{subdomain_hook_idna(name, hostname, kind)}{colon}{port}"
+
+
 @dataclass
 class Hub:
-    url: str  # e.g. http://127.0.0.1:18000
+    url: str  # the API, e.g. http://127.0.0.1:18000
     token: str
+    #: The address people use (CELERYLAB_PUBLIC_URL); labs and services are its subdomains.
+    public_url: str = ""
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self):
         self.session.headers["Authorization"] = f"token {self.token}"
+        if not self.public_url:
+            self.public_url = "http://celerylab.localhost:" + self.url.rsplit(":", 1)[1]
+
+    def user_url(self, name: str) -> str:
+        return f"{origin(self.public_url, name)}/user/{name}"
+
+    def service_url(self, name: str) -> str:
+        return f"{origin(self.public_url, name, 'service')}/services/{name}"
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 60)
@@ -112,7 +130,7 @@ class Lab:
 
     @property
     def base(self) -> str:
-        return f"{self.hub.url}/user/{self.name}"
+        return self.hub.user_url(self.name)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)

@@ -6,10 +6,39 @@ from __future__ import annotations
 import os
 
 import pytest
+import requests
+from hubclient import origin
 from stack import ARTIFACTS, Stack
 
 #: Overridable so two people (or helpers) can run the live tests side by side on one engine.
 PORT = int(os.environ.get("CELERYLAB_TEST_PORT", "18000"))
+#: Where people reach the test stack (its CELERYLAB_PUBLIC_URL, compose's default): every lab
+#: and service is on its own subdomain of it (*.localhost resolves to this machine).
+PUBLIC = f"http://celerylab.localhost:{PORT}"
+
+
+def user_url(name: str) -> str:
+    return f"{origin(PUBLIC, name)}/user/{name}"
+
+
+def service_url(name: str) -> str:
+    return f"{origin(PUBLIC, name, 'service')}/services/{name}"
+
+
+class LocalhostSession(requests.Session):
+    """Sends the hub's Secure (__Host-) cookies back over http://*.localhost, as browsers do for
+    localhost names (they count as secure contexts); requests would only send them over https."""
+
+    def prepare_request(self, request):
+        for cookie in self.cookies:
+            cookie.secure = False
+        return super().prepare_request(request)
+
+
+def session() -> requests.Session:
+    return LocalhostSession()
+
+
 #: Fast activity reports, so the culling test finishes in minutes; a short login lockout count.
 TEST_STACK = Stack(
     os.environ.get("CELERYLAB_TEST_PROJECT", "celerylab-test"),
@@ -32,7 +61,19 @@ TEST_STACK = Stack(
 compose = TEST_STACK.compose
 lab_container = TEST_STACK.lab_container
 restart_hub = TEST_STACK.restart_hub
-__all__ = ["ARTIFACTS", "PORT", "TEST_STACK", "compose", "lab_container", "require", "restart_hub"]
+__all__ = [
+    "ARTIFACTS",
+    "PORT",
+    "PUBLIC",
+    "TEST_STACK",
+    "compose",
+    "lab_container",
+    "require",
+    "restart_hub",
+    "service_url",
+    "session",
+    "user_url",
+]
 
 
 def require(kind: str, ok: bool, why: str) -> None:

@@ -7,15 +7,15 @@ import re
 
 import pytest
 import requests
-from live import PORT, compose
+from live import PUBLIC, compose, session
 
 pytestmark = pytest.mark.docker
 
-HUB = f"http://127.0.0.1:{PORT}"
+HUB = PUBLIC
 
 
 def login(username: str, password: str) -> requests.Response:
-    s = requests.Session()
+    s = session()
     page = s.get(f"{HUB}/hub/login", timeout=30)
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
     return s.post(
@@ -91,7 +91,7 @@ def test_first_admin_logs_in_with_the_one_time_password(stack):
 def test_student_changes_their_password(stack):
     r = import_roster("username\nkai\n")
     old = next(csv.DictReader(io.StringIO(r.stdout)))["initial_password"]
-    s = requests.Session()
+    s = session()
     page = s.get(f"{HUB}/hub/login", timeout=30)
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
     s.post(

@@ -7,7 +7,7 @@ import os
 import shutil
 
 import pytest
-from live import ARTIFACTS, PORT, compose, require
+from live import ARTIFACTS, PUBLIC, compose, require, user_url
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
@@ -44,7 +44,7 @@ def test_student_logs_in_and_runs_a_task_from_a_notebook(stack, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(90_000)
     try:
-        page.goto(f"http://127.0.0.1:{PORT}/hub/login")
+        page.goto(f"{PUBLIC}/hub/login")
         page.fill("input[name=username]", "pia")
         page.fill("input[name=password]", password)
         page.click("input[type=submit], button[type=submit]")
@@ -52,7 +52,7 @@ def test_student_logs_in_and_runs_a_task_from_a_notebook(stack, browser):
         page.wait_for_selector(".jp-Launcher")
         page.screenshot(path=ARTIFACTS / "browser-1-jupyterlab.png")
 
-        page.goto(f"http://127.0.0.1:{PORT}/user/pia/lab/tree/Welcome.ipynb")
+        page.goto(f"{user_url('pia')}/lab/tree/Welcome.ipynb")
         cell = page.locator(".jp-CodeCell").first
         cell.wait_for()
         # The kernel must be up before the cell can run; the status bar says when.

@@ -10,18 +10,19 @@ artifacts/course-*.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
-from live import ARTIFACTS, PORT, compose
+from live import ARTIFACTS, PUBLIC, compose, service_url, user_url
 from test_browser import browser  # noqa: F401  (the Chromium fixture)
 from test_exchange import inbound, instructor, solve, wait_for_course_container
 from test_sandbox import scores
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
-HUB = f"http://127.0.0.1:{PORT}"
+HUB = PUBLIC
 STUDENT, TEACHER = "cara", "ida"  # c101's roster and instructor (integration-tests/fixtures)
-FORMGRADER = f"{HUB}/services/formgrader-c101"
+FORMGRADER = service_url("formgrader-c101")
 STEP_TIMEOUT = 90_000  # ms: a lab's first nbgrader call loads nbgrader (lazy_nbgrader)
 
 
@@ -55,7 +56,7 @@ def course(stack):
 def log_in(browser, name: str, password: str, next_url: str = ""):  # noqa: F811
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(STEP_TIMEOUT)
-    page.goto(f"{HUB}/hub/login" + (f"?next={next_url}" if next_url else ""))
+    page.goto(f"{HUB}/hub/login" + (f"?next={quote(next_url, safe='')}" if next_url else ""))
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", password)
     page.click("input[type=submit], button[type=submit]")
@@ -67,7 +68,7 @@ def shot(page, name: str) -> None:
 
 
 def open_assignments_tab(page) -> None:
-    page.goto(f"{HUB}/user/{STUDENT}/lab?reset")  # a clean workspace: no restored tabs
+    page.goto(f"{user_url(STUDENT)}/lab?reset")  # a clean workspace: no restored tabs
     page.wait_for_selector(".jp-Launcher")
     page.get_by_role("menuitem", name="Nbgrader").click()
     page.get_by_role("menuitem", name="Assignment List").click()
@@ -131,7 +132,7 @@ def test_student_submits_from_the_assignments_tab_and_instructor_sees_it(
         page.close()
 
     # The instructor: straight to the formgrader service (no lab of her own is started).
-    page = log_in(browser, TEACHER, course[TEACHER], "/services/formgrader-c101/")
+    page = log_in(browser, TEACHER, course[TEACHER], f"{FORMGRADER}/")
     try:
         page.wait_for_url("**/services/formgrader-c101/formgrader**")
         page.get_by_role("link", name="Manage Assignments").first.wait_for()

@@ -9,7 +9,7 @@ import io
 import time
 
 import pytest
-from live import ARTIFACTS, PORT, compose
+from live import ARTIFACTS, PUBLIC, compose
 from test_browser import browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
@@ -31,7 +31,7 @@ def password(stack):
 def student_page(password, browser):  # noqa: F811
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.set_default_timeout(90_000)
-    page.goto(f"http://127.0.0.1:{PORT}/hub/login")
+    page.goto(f"{PUBLIC}/hub/login")
     page.fill("input[name=username]", STUDENT)
     page.fill("input[name=password]", password)
     page.click("input[type=submit], button[type=submit]")

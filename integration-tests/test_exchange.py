@@ -13,11 +13,11 @@ import time
 import pytest
 import requests
 from hubclient import KernelError
-from live import PORT, TEST_STACK, compose
+from live import TEST_STACK, compose, service_url
 
 pytestmark = pytest.mark.docker
 
-EXCHANGE = f"http://127.0.0.1:{PORT}/services/celerylab-exchange/api"
+EXCHANGE = f"{service_url('celerylab-exchange')}/api"
 COURSE = f"{TEST_STACK.project}-course-c101"
 ANSWER = ("    # YOUR CODE HERE\n    raise NotImplementedError()", "    return a + b")
 
@@ -233,7 +233,7 @@ def test_late_submission_is_recorded_and_penalised(labs):
 
 
 def test_formgrader_opens_for_instructors_only(labs, stack):
-    url = f"http://127.0.0.1:{PORT}/services/formgrader-c101/formgrader/manage_assignments"
+    url = f"{service_url('formgrader-c101')}/formgrader/manage_assignments"
     ida = requests.get(
         url, headers={"Authorization": f"token {stack.token_for('ida')}"}, timeout=60
     )

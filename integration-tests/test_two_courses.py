@@ -12,13 +12,12 @@ import time
 
 import pytest
 import requests
-from live import PORT, TEST_STACK, compose
+from live import TEST_STACK, compose, service_url
 from test_exchange import EXCHANGE, sh, solve
 from test_exchange_resubmit import release
 
 pytestmark = pytest.mark.docker
 
-HUB = f"http://127.0.0.1:{PORT}"
 BOTH = "dan"  # a student of c101 and c202
 
 
@@ -86,7 +85,7 @@ def get(url: str, token: str) -> requests.Response:
      ("ivo", "c101", 403), ("uma", "c101", 403), ("amy", "c202", 403)],
 )  # fmt: skip
 def test_each_formgrader_opens_for_its_own_staff_only(courses, who, course, status):
-    url = f"{HUB}/services/formgrader-{course}/formgrader/manage_assignments"
+    url = f"{service_url(f'formgrader-{course}')}/formgrader/manage_assignments"
     r = get(url, courses[who])
     assert r.status_code == status, (who, course, r.status_code, r.text[:300])
     if status == 200:

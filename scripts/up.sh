@@ -26,11 +26,13 @@ docker compose up -d --wait $services
 
 port="${CELERYLAB_HTTP_PORT:-8000}"
 bind="${CELERYLAB_BIND:-127.0.0.1}"
+# Every lab has its own origin under this address (CELERYLAB_PUBLIC_URL; *.localhost by default).
+public=$(docker compose exec -T hub printenv CELERYLAB_PUBLIC_URL)
 echo
-echo "celerylab is up: http://${bind}:${port}"
+echo "celerylab is up: ${public}"
 if password=$(docker compose exec -T hub celerylab admin-password 2>/dev/null); then
   echo "First login: user 'admin' with the one-time password: ${password}"
-  echo "  then set your own at http://${bind}:${port}/hub/change-password"
+  echo "  then set your own at ${public}/hub/change-password"
 fi
 echo "Add students:  docker compose exec -T hub celerylab roster import - < students.csv"
 echo "Ops API token: CELERYLAB_API_TOKEN in .env (REST API at http://${bind}:${port}/hub/api)"

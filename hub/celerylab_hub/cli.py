@@ -21,7 +21,7 @@ import urllib.request
 from functools import partial
 from pathlib import Path
 
-from celerylab_hub import courses, coursesync, roster, secrets
+from celerylab_hub import courses, coursesync, roster, secrets, settings
 
 # Unset and empty mean the same: compose passes optional settings through as empty strings.
 SECRETS_DIR = os.environ.get("CELERYLAB_SECRETS_DIR") or "/srv/celerylab/secrets"
@@ -76,6 +76,7 @@ def _ensure_course_containers(declared) -> None:
             metrics_token_sha256=secrets.metrics_token_sha256(SECRETS_DIR),
             grading_broker=secrets.grading_broker_url(SECRETS_DIR),
             grading_key=secrets.course_grading_key(SECRETS_DIR, course.id),
+            public_url=settings.public_url(os.environ),
         )
         print(f"course {course.id}: container {done}", file=sys.stderr)
 

@@ -25,7 +25,7 @@ from celerylab_hub.services import (
     roles,
     services,
 )
-from celerylab_hub.settings import ConfigError, load_env
+from celerylab_hub.settings import ConfigError, load_env, public_url
 from celerylab_hub.spawner import CeleryLabSpawner
 
 AUTHENTICATORS = {
@@ -52,6 +52,28 @@ REQUIRED = {
 }
 
 
+def hub_csp(hub_url: str) -> str:
+    """The hub's Content-Security-Policy: its pages load only from itself, cannot be framed,
+    and its forms (login, OAuth consent) may lead only to the hub and its labs' subdomains.
+    Inline scripts stay allowed: JupyterHub's own templates carry them (they render no
+    student-written HTML; everything else a student writes is served from their own origin)."""
+    scheme, _, host = hub_url.partition("://")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self' 'unsafe-inline'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            f"form-action 'self' {scheme}://*.{host}",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 def apply(c, environ: Mapping[str, str] | None = None) -> None:
     environ = os.environ if environ is None else environ
     try:
@@ -74,6 +96,10 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
             f"celerylab: invalid configuration; the hub will not start:\n{details}"
         ) from e
 
+    # Every lab and course service on its own origin (<name>.<host>): never one shared with the
+    # hub or with another student (docs/architecture.md, "Threat model").
+    c.JupyterHub.subdomain_host = hub_url = public_url(environ)
+    c.JupyterHub.tornado_settings = {"headers": {"Content-Security-Policy": hub_csp(hub_url)}}
     c.JupyterHub.authenticator_class = AUTHENTICATORS[options.auth]
     c.JupyterHub.cookie_secret_file = os.path.join(options.secrets_dir, "cookie_secret")
     c.ConfigurableHTTPProxy.auth_token = proxy_token

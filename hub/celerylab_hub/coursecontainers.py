@@ -19,6 +19,7 @@ from pathlib import Path
 
 import docker
 import docker.errors
+from jupyterhub.utils import subdomain_hook_idna
 
 from celerylab_hub.courses import Course
 from celerylab_hub.secrets import EXCHANGE_UID
@@ -29,15 +30,24 @@ SEED = "/srv/celerylab/source-seed"
 SPEC_LABEL = "org.celerylab.course-spec"
 
 
+def service_origin(public_url: str, service: str) -> str:
+    """The origin the hub gives a service under subdomain_host (JupyterHub's default hook)."""
+    scheme, _, host = public_url.partition("://")
+    hostname, colon, port = host.partition(":")
+    return f"{scheme}://{subdomain_hook_idna(service, hostname, 'service')}{colon}{port}"
+
+
 def environment(
     course: Course,
     token: str,
     metrics_token_sha256: str = "",
     grading_broker: str = "",
     grading_key: str = "",
+    public_url: str = "",
 ) -> dict[str, str]:
     service = course.formgrader_service
     prefix = f"/services/{service}/"
+    origin = service_origin(public_url, service) if public_url else ""
     scopes = json.dumps([f"access:services!service={service}"])
     # Derived from the service token: stable across restarts, different for every course.
     redis_password = hmac.new(token.encode(), b"redis", hashlib.sha256).hexdigest()[:32]
@@ -63,7 +73,13 @@ def environment(
         "JUPYTERHUB_SERVICE_PREFIX": prefix,
         "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8888",
         "JUPYTERHUB_CLIENT_ID": f"service-{service}",
-        "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{prefix}oauth_callback",
+        # On its own origin (subdomain_host): logins go to the hub's origin, and the cookies
+        # are __Host- ones that no other subdomain can set (config.py, jupyterhub_config.py).
+        "JUPYTERHUB_HOST": public_url,
+        "JUPYTERHUB_PUBLIC_HUB_URL": f"{public_url}/hub/" if public_url else "",
+        "JUPYTERHUB_PUBLIC_URL": f"{origin}{prefix}" if origin else "",
+        "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "1" if public_url else "0",
+        "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{origin}{prefix}oauth_callback",
         "JUPYTERHUB_OAUTH_ACCESS_SCOPES": scopes,
         "JUPYTERHUB_OAUTH_SCOPES": scopes,
         "JUPYTERHUB_DEFAULT_URL": "/formgrader",  # opens in its own tab: no iframe, strict CSP kept
@@ -108,10 +124,11 @@ def ensure(
     metrics_token_sha256: str = "",
     grading_broker: str = "",
     grading_key: str = "",
+    public_url: str = "",
 ) -> str:
     """Create, replace or start the course's container; return what was done."""
     name = f"{instance}-course-{course.id}"
-    env = environment(course, token, metrics_token_sha256, grading_broker, grading_key)
+    env = environment(course, token, metrics_token_sha256, grading_broker, grading_key, public_url)
     volumes = {
         f"{instance}-course-{course.id}": {"bind": LAB_HOME, "mode": "rw"},
         f"{instance}-exchange": {"bind": "/srv/celerylab/exchange", "mode": "rw"},

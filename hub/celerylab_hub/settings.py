@@ -107,6 +107,24 @@ def _db_url(value: str) -> str:
     return value
 
 
+def _public_url(value: str) -> str:
+    """Where people reach the hub; every user and service gets a subdomain of its host."""
+    from urllib.parse import urlparse
+
+    url = urlparse(value.strip())
+    host = url.hostname or ""
+    if url.scheme not in ("http", "https") or not host:
+        raise ValueError("must be http(s)://<host>[:port], such as https://lab.example.org")
+    if url.path not in ("", "/") or url.query or url.fragment or url.username:
+        raise ValueError("must have no path, query or user (the hub is served at its root)")
+    if "." not in host or not re.fullmatch(r"[a-z0-9.-]+", host) or host[0].isdigit():
+        raise ValueError(
+            "needs a DNS name with a dot, such as lab.example.org or celerylab.localhost, "
+            "whose subdomains reach this host (labs are served at <user>.<host>)"
+        )
+    return f"{url.scheme}://{host}" + (f":{url.port}" if url.port else "")
+
+
 def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -144,6 +162,13 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "CELERYLAB_PUBLIC_URL",
+        "JupyterHub",
+        "subdomain_host",
+        _public_url,
+        "the hub's address; each lab and course service is served on its own subdomain of it",
+    ),
     Setting(
         "CELERYLAB_AUTH",
         "CeleryLabOptions",
@@ -388,6 +413,19 @@ SETTINGS: tuple[Setting, ...] = (
         "user-info field used as the hub user name",
     ),
 )
+
+
+#: Where the hub is served when CELERYLAB_PUBLIC_URL is unset: browsers resolve *.localhost
+#: names to this machine by themselves, so every lab gets its own origin with no DNS set-up.
+DEFAULT_PUBLIC_HOST = "celerylab.localhost"
+
+
+def public_url(environ: Mapping[str, str]) -> str:
+    """The hub's public address: CELERYLAB_PUBLIC_URL, or celerylab.localhost on the port."""
+    configured = environ.get("CELERYLAB_PUBLIC_URL")
+    if configured:
+        return _public_url(configured)
+    return f"http://{DEFAULT_PUBLIC_HOST}:{environ.get('CELERYLAB_HTTP_PORT') or '8000'}"
 
 
 def load_env(config, environ: Mapping[str, str]) -> None:

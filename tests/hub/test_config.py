@@ -135,3 +135,46 @@ def test_oauth_builds_a_working_authenticator(secrets_dir):
     assert auth.client_id == "hub"
     assert auth.token_url == "https://idp.example.edu/token"
     assert auth.username_claim == "preferred_username"
+
+
+def test_every_lab_and_service_gets_its_own_origin_by_default(secrets_dir):
+    c = applied(secrets_dir, CELERYLAB_HTTP_PORT="18000")
+    assert c.JupyterHub.subdomain_host == "http://celerylab.localhost:18000"
+    csp = c.JupyterHub.tornado_settings["headers"]["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert "form-action 'self' http://*.celerylab.localhost:18000" in csp
+    assert "unsafe-eval" not in csp
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://lab.example.org", "https://lab.example.org"),
+        ("https://lab.example.org:8443/", "https://lab.example.org:8443"),
+        ("HTTP://Lab.Example.org", "http://lab.example.org"),
+    ],
+)
+def test_the_public_url_is_normalised(secrets_dir, url, expected):
+    assert applied(secrets_dir, CELERYLAB_PUBLIC_URL=url).JupyterHub.subdomain_host == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "ftp://lab.example.org",
+        "lab.example.org",
+        "https://lab.example.org/hub",
+        "https://user@lab.example.org",
+    ],
+)
+def test_a_public_url_without_room_for_subdomains_stops_the_hub(secrets_dir, url):
+    with pytest.raises(SystemExit, match="CELERYLAB_PUBLIC_URL"):
+        applied(secrets_dir, CELERYLAB_PUBLIC_URL=url)
+
+
+def test_students_files_cannot_configure_their_server():
+    text = (config.Path(__file__).parents[2] / "jupyterhub_config.py").read_text()
+    assert "c.Spawner.disable_user_config = True" in text
+    assert "c.JupyterHub.cookie_host_prefix_enabled = True" in text

@@ -46,6 +46,10 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties, CheckCellMetadata,
 ]
 {late}
+# A student's notebook is rendered inert for graders and in feedback: no markup, output or link
+# of theirs runs script in the grader's browser (celerylab_lab.safe_render).
+c.HTMLExporter.preprocessors = ["celerylab_lab.safe_render.SanitizeStudentContent"]
+c.HTMLExporter.filters = {{"markdown2html": "celerylab_lab.safe_render.markdown2html"}}
 """
 
 SERVER_CONFIG = {
