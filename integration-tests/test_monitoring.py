@@ -4,6 +4,8 @@ metrics; a lab that stops leaves the targets."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import subprocess
 import sys
@@ -217,6 +219,65 @@ def test_a_student_cannot_read_other_students_metrics(class_working):
     assert prom == "401"
     assert hub_metrics == "403"
     assert node == "unreachable"  # the node exporter is only on the monitoring network
+
+
+def test_a_captured_scrape_token_opens_only_the_students_own_metrics(class_working):
+    """What Prometheus sends amy's lab (the student controls the process that receives it) is
+    amy's own token: it opens neither ben's lab nor the discovery of who is online."""
+    amy = class_working[0]["amy"]
+    project = TEST_STACK.project
+    root = compose("exec", "-T", "hub", "cat", "/srv/celerylab/secrets/metrics_scrape_token")
+    captured = hmac.new(root.stdout.strip().encode(), b"lab:amy", hashlib.sha256).hexdigest()
+    out = amy.run(
+        "import urllib.request, urllib.error\n"
+        "def status(url):\n"
+        "    try:\n"
+        "        return urllib.request.urlopen(url, timeout=10).status\n"
+        "    except urllib.error.HTTPError as e:\n"
+        "        return e.code\n"
+        f"print(status('http://127.0.0.1:9100/metrics?token={captured}'))\n"
+        f"print(status('http://{project}-lab-ben:9100/metrics?token={captured}'))\n"
+        f"print(status('http://hub:9095/targets/labs?token={captured}'))\n"
+    )
+    own, ben, discovery = out.split()
+    assert (own, ben, discovery) == ("200", "401", "401")
+
+
+def test_made_up_series_from_a_lab_are_capped(class_working, prometheus):
+    """A lab's metrics endpoint is the student's own process: 5,000 invented series fail that
+    lab's scrape (sample_limit) and none of them is stored."""
+    ben = class_working[0]["ben"]
+    invent = (
+        "from prometheus_client import Counter\n"
+        "c = Counter('made_up', 'x', ['n'])\n"
+        "for i in range(5000):\n"
+        "    c.labels(str(i)).inc()\n"
+    )
+    out = ben.run(
+        "import os, subprocess, sys\n"
+        "env = {**os.environ, 'PROMETHEUS_MULTIPROC_DIR': '/run/celerylab/metrics'}\n"
+        f"p = subprocess.run([sys.executable, '-c', {invent!r}], env=env, check=True)\n"
+        "print(sorted(os.listdir('/run/celerylab/metrics')))\n"
+    )
+    assert "counter_" in out, out
+    try:
+        wait_for(
+            "ben's scrape refused for its sample count",
+            lambda: any(
+                t["labels"].get("instance") == "ben" and "sample limit" in t.get("lastError", "")
+                for t in prometheus.targets()
+            ),
+            60,
+        )
+        assert prometheus.query("count(made_up_total)") == []
+    finally:  # only the invented series' file: ben's worker keeps its counters
+        ben.run(
+            "import os\n"
+            "for f in os.listdir('/run/celerylab/metrics'):\n"
+            "    path = os.path.join('/run/celerylab/metrics', f)\n"
+            "    if b'made_up' in open(path, 'rb').read():\n"
+            "        os.remove(path)\n"
+        )
 
 
 def test_a_hung_lab_fails_only_its_own_scrape_and_a_stopped_lab_leaves(stack, prometheus):

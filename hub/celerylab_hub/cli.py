@@ -73,7 +73,10 @@ def _ensure_course_containers(declared) -> None:
             image=image,
             token=secrets.course_token(SECRETS_DIR, course.id),
             source_dir=Path(SOURCE_DIR),
-            metrics_token_sha256=secrets.metrics_token_sha256(SECRETS_DIR),
+            # This course's own scrape token's hash (it opens this course's metrics only).
+            metrics_token_sha256=secrets.scrape_token_sha256(
+                secrets.read(SECRETS_DIR, "metrics_scrape_token"), "course", course.id
+            ),
             grading_broker=secrets.grading_broker_url(SECRETS_DIR),
             grading_key=secrets.course_grading_key(SECRETS_DIR, course.id),
             public_url=settings.public_url(os.environ),

@@ -89,7 +89,7 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         exchange_token = secrets.read(options.secrets_dir, "exchange_api_token")
         proxy_token = secrets.read(options.secrets_dir, "proxy_auth_token")
         prometheus_token = secrets.read(options.secrets_dir, "prometheus_hub_token")
-        metrics_sha256 = secrets.metrics_token_sha256(options.secrets_dir)
+        metrics_root = secrets.read(options.secrets_dir, "metrics_scrape_token")
     except (ConfigError, courses.CourseError, FileNotFoundError) as e:
         details = "\n".join(f"  - {line}" for line in str(e).splitlines())
         raise SystemExit(
@@ -112,10 +112,15 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         + course_services(
             declared, instance, lambda cid: secrets.course_token(options.secrets_dir, cid)
         )
-        + monitoring_services(prometheus_token, metrics_sha256, instance, [d.id for d in declared])
+        + monitoring_services(
+            prometheus_token,
+            os.path.join(options.secrets_dir, "metrics_scrape_token"),
+            instance,
+            [d.id for d in declared],
+        )
     )
     c.JupyterHub.load_roles = roles(options) + course_roles(declared) + monitoring_roles()
-    c.CeleryLabSpawner.metrics_token_sha256 = metrics_sha256
+    c.CeleryLabSpawner.metrics_token_root = metrics_root
     c.JupyterHub.load_groups = course_groups(declared)
     c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
     c.CeleryLabSpawner.exchange_url = f"{EXCHANGE_URL}/services/{EXCHANGE}/"

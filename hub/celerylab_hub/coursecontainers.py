@@ -79,6 +79,7 @@ def environment(
         "JUPYTERHUB_PUBLIC_HUB_URL": f"{public_url}/hub/" if public_url else "",
         "JUPYTERHUB_PUBLIC_URL": f"{origin}{prefix}" if origin else "",
         "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "1" if public_url else "0",
+        "JUPYTERHUB_COOKIE_OPTIONS": json.dumps({"secure": True}) if public_url else "{}",
         "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{origin}{prefix}oauth_callback",
         "JUPYTERHUB_OAUTH_ACCESS_SCOPES": scopes,
         "JUPYTERHUB_OAUTH_SCOPES": scopes,

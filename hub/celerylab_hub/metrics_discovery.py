@@ -12,8 +12,10 @@ proxy (that would count as activity and defeat idle culling).
                            (running containers only; their metrics carry the course label)
 
 Its hub token may only list users, their group membership and their servers. The endpoint
-wants the scrape token (it holds only its SHA-256): labs share the network and must not learn
-who else is working.
+wants Prometheus's root scrape token: labs share the network and must not learn who else is
+working. Each target group carries that target's own token as `__param_token` (Prometheus sends
+it as ?token=), derived from the root (celerylab_hub.secrets.scrape_token): a lab, whose
+Jupyter process the student controls, only ever receives the token that opens its own metrics.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import string
 from escapism import escape
 from tornado import httpclient, ioloop, web
 from tornado.log import app_log, enable_pretty_logging
+
+from celerylab_hub.secrets import scrape_token
 
 PORT = 9095
 METRICS_PORT = 9100
@@ -51,8 +55,8 @@ def container_name(user: str) -> str:
     return escape(user, set(string.ascii_lowercase + string.digits), escape_char="-").lower()
 
 
-def lab_targets(users: list[dict], instance: str) -> list[dict]:
-    """One target group per user whose default server is ready."""
+def lab_targets(users: list[dict], instance: str, root: str = "") -> list[dict]:
+    """One target group per user whose default server is ready, with that lab's own token."""
     groups = []
     for user in sorted(users, key=lambda u: u["name"]):
         server = (user.get("servers") or {}).get("")
@@ -66,7 +70,11 @@ def lab_targets(users: list[dict], instance: str) -> list[dict]:
         groups.append(
             {
                 "targets": [f"{instance}-lab-{container_name(user['name'])}:{METRICS_PORT}"],
-                "labels": {"student": user["name"], "course": ",".join(courses)},
+                "labels": {
+                    "student": user["name"],
+                    "course": ",".join(courses),
+                    "__param_token": scrape_token(root, "lab", user["name"]),
+                },
             }
         )
     return groups
@@ -107,16 +115,17 @@ def _resolves(host: str) -> bool:
 
 
 class TargetsHandler(web.RequestHandler):
-    def initialize(self, kind: str, hub: HubUsers, instance: str, courses: list[str], sha: str):
+    def initialize(self, kind: str, hub: HubUsers, instance: str, courses: list[str], root: str):
         self.kind, self.hub, self.instance = kind, hub, instance
-        self.courses, self.sha = courses, sha
+        self.courses, self.root = courses, root
+        self.sha = hashlib.sha256(root.encode()).hexdigest() if root else ""
 
     async def get(self):
         if not token_ok(self.request.headers.get("Authorization"), self.sha):
             raise web.HTTPError(401)
         if self.kind == "labs":
             try:
-                groups = lab_targets(await self.hub.ready(), self.instance)
+                groups = lab_targets(await self.hub.ready(), self.instance, self.root)
             except (httpclient.HTTPError, OSError) as e:
                 # Prometheus keeps the last good list when discovery fails: say why, plainly.
                 app_log.error("asking the hub for running labs failed: %s", e)
@@ -130,11 +139,19 @@ class TargetsHandler(web.RequestHandler):
                     groups.append(
                         {
                             "targets": [f"{host}:{METRICS_PORT}"],
-                            "labels": {"__meta_celerylab_course": course},
+                            "labels": {
+                                "__meta_celerylab_course": course,
+                                "__param_token": scrape_token(self.root, "course", course),
+                            },
                         }
                     )
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(groups))
+
+
+def _read_root(environ) -> str:
+    path = environ.get("CELERYLAB_METRICS_TOKEN_FILE", "")
+    return open(path).read().strip() if path and os.path.exists(path) else ""
 
 
 def make_app(environ) -> web.Application:
@@ -143,7 +160,7 @@ def make_app(environ) -> web.Application:
         "hub": hub,
         "instance": environ.get("CELERYLAB_INSTANCE") or "celerylab",
         "courses": [c for c in environ.get("CELERYLAB_COURSE_IDS", "").split(",") if c],
-        "sha": environ.get("CELERYLAB_METRICS_TOKEN_SHA256", ""),
+        "root": _read_root(environ),
     }
     return web.Application(
         [
@@ -158,8 +175,10 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=PORT)
     args = parser.parse_args(argv)
     enable_pretty_logging()
-    if not os.environ.get("CELERYLAB_METRICS_TOKEN_SHA256"):
-        raise SystemExit("celerylab metrics discovery: CELERYLAB_METRICS_TOKEN_SHA256 is not set")
+    if not _read_root(os.environ):
+        raise SystemExit(
+            "celerylab metrics discovery: no scrape token at CELERYLAB_METRICS_TOKEN_FILE"
+        )
     make_app(os.environ).listen(args.port, address="0.0.0.0")  # noqa: S104 - compose network
     app_log.info("celerylab metrics discovery on port %d", args.port)
     ioloop.IOLoop.current().start()

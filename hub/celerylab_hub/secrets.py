@@ -97,8 +97,20 @@ def grading_broker_url(secrets_dir: str | Path, host: str = "grading-broker") ->
 
 
 def metrics_token_sha256(secrets_dir: str | Path) -> str:
-    """What labs and course containers hold to check Prometheus's scrape token."""
+    """What the discovery service holds to check Prometheus's own (root) scrape token."""
     return hashlib.sha256(read(secrets_dir, "metrics_scrape_token").encode()).hexdigest()
+
+
+def scrape_token(root: str, kind: str, name: str) -> str:
+    """The token Prometheus presents to one target (kind "lab" or "course"), derived from the
+    root scrape token. A lab's own Jupyter process, which the student controls, sees only its own
+    token: it opens that lab's metrics and nothing else (not other labs, not discovery)."""
+    return hmac.new(root.encode(), f"{kind}:{name}".encode(), hashlib.sha256).hexdigest()
+
+
+def scrape_token_sha256(root: str, kind: str, name: str) -> str:
+    """What a target holds to check its token (never the token itself)."""
+    return hashlib.sha256(scrape_token(root, kind, name).encode()).hexdigest()
 
 
 def prometheus_web_config(password: str) -> str:

@@ -106,7 +106,7 @@ def roles(options) -> list[dict]:
 
 
 def monitoring_services(
-    prometheus_token: str, metrics_sha256: str, instance: str, course_ids: list[str]
+    prometheus_token: str, metrics_token_file: str, instance: str, course_ids: list[str]
 ) -> list[dict]:
     return [
         {"name": PROMETHEUS, "api_token": prometheus_token, "display": False},
@@ -119,7 +119,9 @@ def monitoring_services(
             "environment": {
                 "CELERYLAB_INSTANCE": instance,
                 "CELERYLAB_COURSE_IDS": ",".join(course_ids),
-                "CELERYLAB_METRICS_TOKEN_SHA256": metrics_sha256,
+                # The root scrape token, by file: discovery checks Prometheus with it and derives
+                # each target's own token from it (celerylab_hub.secrets.scrape_token).
+                "CELERYLAB_METRICS_TOKEN_FILE": metrics_token_file,
             },
         },
     ]

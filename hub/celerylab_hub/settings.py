@@ -117,6 +117,11 @@ def _public_url(value: str) -> str:
         raise ValueError("must be http(s)://<host>[:port], such as https://lab.example.org")
     if url.path not in ("", "/") or url.query or url.fragment or url.username:
         raise ValueError("must have no path, query or user (the hub is served at its root)")
+    if url.scheme == "http" and not host.endswith(".localhost"):
+        raise ValueError(
+            "must be https:// (the hub's cookies are Secure __Host- cookies); plain http:// "
+            "works only for *.localhost names, which browsers treat as secure"
+        )
     if "." not in host or not re.fullmatch(r"[a-z0-9.-]+", host) or host[0].isdigit():
         raise ValueError(
             "needs a DNS name with a dot, such as lab.example.org or celerylab.localhost, "

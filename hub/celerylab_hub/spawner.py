@@ -14,6 +14,8 @@ import docker.errors
 from dockerspawner import DockerSpawner
 from traitlets import Integer, Unicode, default
 
+from celerylab_hub.secrets import scrape_token_sha256
+
 LAB_HOME = "/home/student"
 LAB_PORT = 8888
 
@@ -104,14 +106,15 @@ class CeleryLabSpawner(DockerSpawner):
         config=True,
         help="URL of the exchange service as labs reach it (students' nbgrader fetch and submit).",
     )
-    metrics_token_sha256 = Unicode(
+    metrics_token_root = Unicode(
         "",
         config=True,
-        help="""SHA-256 of Prometheus's scrape token (lab env CELERYLAB_METRICS_TOKEN_SHA256).
+        help="""Prometheus's root scrape token, from which each lab's own token is derived.
 
-        The lab's metrics endpoint (port 9100, compose network only) answers only that token;
-        a student can read the hash in their lab but not turn it into the token. Set from the
-        secrets by celerylab_hub.config; empty turns the endpoint off.""",
+        The lab gets only the SHA-256 of its own token (CELERYLAB_METRICS_TOKEN_SHA256), and
+        Prometheus presents that token to that lab alone (the discovery service hands it out),
+        so a student who captures what their lab is sent can open their own metrics and nothing
+        else. Set from the secrets by celerylab_hub.config; empty turns the endpoint off.""",
     )
     home_volume = Unicode(
         config=True,
@@ -218,7 +221,11 @@ class CeleryLabSpawner(DockerSpawner):
             CELERYLAB_WORKER_AUTOSCALE=self.worker_autoscale,
             JUPYTERHUB_ACTIVITY_INTERVAL=str(self.activity_interval),
             CELERYLAB_EXCHANGE_URL=self.exchange_url,
-            CELERYLAB_METRICS_TOKEN_SHA256=self.metrics_token_sha256,
+            CELERYLAB_METRICS_TOKEN_SHA256=(
+                scrape_token_sha256(self.metrics_token_root, "lab", self.user.name)
+                if self.metrics_token_root
+                else ""
+            ),
         )
         return env
 

@@ -151,7 +151,8 @@ def test_every_lab_and_service_gets_its_own_origin_by_default(secrets_dir):
     [
         ("https://lab.example.org", "https://lab.example.org"),
         ("https://lab.example.org:8443/", "https://lab.example.org:8443"),
-        ("HTTP://Lab.Example.org", "http://lab.example.org"),
+        ("HTTPS://Lab.Example.org", "https://lab.example.org"),
+        ("http://lab.localhost:8000", "http://lab.localhost:8000"),
     ],
 )
 def test_the_public_url_is_normalised(secrets_dir, url, expected):

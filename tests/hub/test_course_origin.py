@@ -18,3 +18,4 @@ def test_the_course_service_has_its_own_origin_and_logs_in_at_the_hubs(tmp_path)
         f"{origin}/services/formgrader-c101/oauth_callback"
     )
     assert env["JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED"] == "1"
+    assert env["JUPYTERHUB_COOKIE_OPTIONS"] == '{"secure": true}'  # __Host- needs Secure

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import tempfile
 
 import pytest
 from celerylab_hub import metrics_discovery, secrets
@@ -17,6 +18,9 @@ from traitlets.config import Config
 
 TOKEN = "scrape-token"
 SHA = hashlib.sha256(TOKEN.encode()).hexdigest()
+TOKEN_FILE = tempfile.NamedTemporaryFile("w", suffix=".token", delete=False)  # noqa: SIM115
+TOKEN_FILE.write(TOKEN + "\n")
+TOKEN_FILE.close()
 
 USERS = [
     {
@@ -34,14 +38,35 @@ USERS = [
 ]
 
 
-def test_ready_labs_become_targets_with_student_and_course():
-    assert metrics_discovery.lab_targets(USERS, "inst") == [
+def test_ready_labs_become_targets_with_student_course_and_their_own_token():
+    alice, bob = (secrets.scrape_token(TOKEN, "lab", n) for n in ("alice", "bob"))
+    assert metrics_discovery.lab_targets(USERS, "inst", TOKEN) == [
         {
             "targets": ["inst-lab-alice:9100"],
-            "labels": {"student": "alice", "course": "c101,c202"},
+            "labels": {"student": "alice", "course": "c101,c202", "__param_token": alice},
         },
-        {"targets": ["inst-lab-bob:9100"], "labels": {"student": "bob", "course": "c101"}},
+        {
+            "targets": ["inst-lab-bob:9100"],
+            "labels": {"student": "bob", "course": "c101", "__param_token": bob},
+        },
     ]
+
+
+def test_each_target_gets_its_own_token_and_none_opens_another():
+    tokens = {
+        secrets.scrape_token(TOKEN, kind, name)
+        for kind in ("lab", "course")
+        for name in ("alice", "bob", "c101")
+    }
+    assert len(tokens) == 6 and TOKEN not in tokens
+    alice_sha = secrets.scrape_token_sha256(TOKEN, "lab", "alice")
+    assert metrics_discovery.token_ok(
+        f"Bearer {secrets.scrape_token(TOKEN, 'lab', 'alice')}", alice_sha
+    )
+    assert not metrics_discovery.token_ok(
+        f"Bearer {secrets.scrape_token(TOKEN, 'lab', 'bob')}", alice_sha
+    )
+    assert not metrics_discovery.token_ok(f"Bearer {TOKEN}", alice_sha)
 
 
 @pytest.mark.parametrize("name", ["alice", "monitor-carol", "d_2", "Eve"])
@@ -82,7 +107,7 @@ async def _ask(headers: dict, path: str = "/targets/labs", hub_up: bool = True):
             "JUPYTERHUB_API_TOKEN": "hub-token",
             "CELERYLAB_INSTANCE": "inst",
             "CELERYLAB_COURSE_IDS": "c101,c202",
-            "CELERYLAB_METRICS_TOKEN_SHA256": SHA,
+            "CELERYLAB_METRICS_TOKEN_FILE": TOKEN_FILE.name,
         }
     )
     port = await _serve(app)
@@ -109,7 +134,13 @@ def test_course_targets_only_for_containers_that_run(monkeypatch):
     monkeypatch.setattr(metrics_discovery, "_resolves", lambda host: host == "inst-course-c101")
     response = asyncio.run(_ask({"Authorization": f"Bearer {TOKEN}"}, "/targets/courses"))
     assert json.loads(response.body) == [
-        {"targets": ["inst-course-c101:9100"], "labels": {"__meta_celerylab_course": "c101"}}
+        {
+            "targets": ["inst-course-c101:9100"],
+            "labels": {
+                "__meta_celerylab_course": "c101",
+                "__param_token": secrets.scrape_token(TOKEN, "course", "c101"),
+            },
+        }
     ]
 
 
@@ -138,12 +169,11 @@ def test_config_gives_prometheus_read_metrics_only_and_discovery_read_only(secre
     services = {s["name"]: s for s in c.JupyterHub.services}
     assert services[PROMETHEUS]["api_token"] == secrets.read(secrets_dir, "prometheus_hub_token")
     assert "url" not in services[METRICS_DISCOVERY], "discovery must have no proxy route"
-    sha = services[METRICS_DISCOVERY]["environment"]["CELERYLAB_METRICS_TOKEN_SHA256"]
-    assert sha == secrets.metrics_token_sha256(secrets_dir)
-    assert c.CeleryLabSpawner.metrics_token_sha256 == sha
-    assert secrets.read(secrets_dir, "metrics_scrape_token") not in json.dumps(
-        services[METRICS_DISCOVERY]
-    )
+    token_file = services[METRICS_DISCOVERY]["environment"]["CELERYLAB_METRICS_TOKEN_FILE"]
+    assert token_file == str(secrets_dir / "metrics_scrape_token")
+    root = secrets.read(secrets_dir, "metrics_scrape_token")
+    assert c.CeleryLabSpawner.metrics_token_root == root
+    assert root not in json.dumps(services[METRICS_DISCOVERY])
 
 
 def test_setup_writes_prometheus_web_config_and_passwords_to_env(tmp_path):

@@ -70,7 +70,12 @@ class MetricsHandler(web.RequestHandler):
         self.registry, self.expected_sha256 = registry, expected_sha256
 
     async def get(self):
-        if not token_ok(self.request.headers.get("Authorization"), self.expected_sha256):
+        # Prometheus sends this lab's own token as ?token= (set per target by the hub's
+        # discovery service); a bearer header is accepted too.
+        presented = self.request.headers.get("Authorization")
+        if self.get_query_argument("token", ""):
+            presented = f"Bearer {self.get_query_argument('token')}"
+        if not token_ok(presented, self.expected_sha256):
             raise web.HTTPError(401)
         body = await IOLoop.current().run_in_executor(None, generate_latest, self.registry)
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
