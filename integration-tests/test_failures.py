@@ -14,9 +14,7 @@ from live import TEST_STACK, compose, restart_hub
 pytestmark = pytest.mark.docker
 
 LAB_IMAGE = os.environ.get("CELERYLAB_LAB_IMAGE", "celerylab/lab:latest")
-BROKEN = (
-    f'FROM {LAB_IMAGE}\nENTRYPOINT ["sh", "-c", "echo lab config broken >&2; exit 3"]\n'
-)
+BROKEN = f'FROM {LAB_IMAGE}\nENTRYPOINT ["sh", "-c", "echo lab config broken >&2; exit 3"]\n'
 STUCK = f'FROM {LAB_IMAGE}\nENTRYPOINT ["sh", "-c", "echo lab stuck >&2; exec sleep 600"]\n'
 
 
