@@ -135,3 +135,12 @@ def test_oauth_builds_a_working_authenticator(secrets_dir):
     assert auth.client_id == "hub"
     assert auth.token_url == "https://idp.example.edu/token"
     assert auth.username_claim == "preferred_username"
+
+
+def test_sessions_service_prestarts_with_the_configured_lead(secrets_dir):
+    c = applied(secrets_dir, CELERYLAB_PRESTART_MINUTES="20", CELERYLAB_CULL_TIMEOUT="900")
+    service = next(s for s in c.JupyterHub.services if s["name"] == "celerylab-sessions")
+    assert "--lead=20" in service["command"] and "--cull-timeout=900" in service["command"]
+    role = next(r for r in c.JupyterHub.load_roles if r["name"] == "sessions")
+    assert role["services"] == ["celerylab-sessions"]
+    assert "admin:users" not in role["scopes"] and "servers" in role["scopes"]
