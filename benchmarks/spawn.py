@@ -8,13 +8,18 @@ Runs its own compose project (celerylab-bench, port 18100) from the images `make
 and removes it afterwards. "Ready" means what a student needs: the hub reports the server ready,
 Jupyter answers through the proxy, and the lab's worker reports ready (connected to its Redis and
 consuming, Celery's worker_ready); every run then checks one real task round trip per lab.
-Targets (2-core machine): spawn p50 <= 3 s and p95 <= 5 s; 40 at once <= 90 s; idle <= 160 MiB.
+Every failure is listed under the table; a failed lab never ends the run. "Class pre-started"
+re-measures the herd with its labs running, as a session's pre-start leaves them: every student's
+first request at once, until their lab is usable.
+Targets (2-core machine): spawn p50 <= 3 s and p95 <= 5 s; 40 at once <= 90 s, 0 failed;
+pre-started <= 5 s; idle <= 160 MiB.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -73,68 +78,109 @@ def round_trip(hub: Hub, user: str) -> float:
 
 
 def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def mean(values: list[float]) -> float:
+    return statistics.mean(values) if values else float("nan")
+
+
 def bench(stack: Stack, hub: Hub, spawns: int, herd: int, idle: float) -> dict:
+    """Every figure, and every failure as a line of text: a failed lab never ends the run."""
     hub_container = f"{stack.project}-hub-1"
     users = [f"seq{i:02d}" for i in range(spawns)]
     for u in users:
         hub.ensure_user(u)
-    sequential, cpu_lab, cpu_hub = [], [], []
+    sequential, cpu_lab, cpu_hub, failures = [], [], [], []
     for u in users:
         hub_cpu0 = container_cpu_seconds(hub_container)
-        sequential.append(spawn_to_ready(hub, u))
+        try:
+            sequential.append(spawn_to_ready(hub, u))
+        except Exception as e:  # reported in the table, with the next lab tried
+            failures.append(f"one at a time: {u}: {e}")
+            continue
         cpu_lab.append(container_cpu_seconds(stack.lab_container(u)))
         cpu_hub.append(container_cpu_seconds(hub_container) - hub_cpu0)
-    round_trip(hub, users[0])
+    if sequential:
+        failures += checked_round_trips(hub, [sequential[0]["user"]])[1]
     for u in users:
         hub.stop(u)
 
     herd_users = [f"herd{i:02d}" for i in range(herd)]
     for u in herd_users:
         hub.ensure_user(u)
-    failures = []
+    herd_failures = []
     t0 = time.monotonic()
 
     def one(user):
         try:
-            return spawn_to_ready(hub, user, timeout=300)
-        except Exception as e:
-            failures.append(f"{user}: {e}")
+            return spawn_to_ready(hub, user, timeout=600)
+        except Exception as e:  # listed as a failure, never a traceback
+            herd_failures.append(f"{user}: {e}")
             return None
 
     with ThreadPoolExecutor(herd) as pool:
         herd_results = [r for r in pool.map(one, herd_users) if r]
     herd_total = time.monotonic() - t0
+    ready = [r["user"] for r in herd_results]
+
+    # The same class again, its labs already running (pre-started before the session): every
+    # student's first request at once, until their lab's worker answers ready.
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(herd) as pool:
+        prestarted = [r for r in pool.map(lambda u: first_use(hub, u), ready) if r is not None]
+    prestarted_total = time.monotonic() - t0 if prestarted else float("nan")
 
     time.sleep(idle)
-    memory = [
-        container_memory_mib(stack.lab_container(u))
-        for u in herd_users
-        if any(r["user"] == u for r in herd_results)
-    ]
-    herd_pings = [round_trip(hub, u) for u in herd_users[:3]]
+    memory = [container_memory_mib(stack.lab_container(u)) for u in ready]
+    herd_pings, ping_failures = checked_round_trips(hub, ready[:3])
+    cpu_per_start = mean(cpu_lab) + mean(cpu_hub)
     return {
         "spawns": spawns,
+        "spawn_ready": len(sequential),
         "spawn_hub_p50": percentile([r["hub"] for r in sequential], 50),
         "spawn_p50": percentile([r["ready"] for r in sequential], 50),
         "spawn_p95": percentile([r["ready"] for r in sequential], 95),
-        "spawn_max": max(r["ready"] for r in sequential),
-        "cpu_lab_per_spawn": statistics.mean(cpu_lab),
-        "cpu_hub_per_spawn": statistics.mean(cpu_hub),
+        "spawn_max": max((r["ready"] for r in sequential), default=float("nan")),
+        "cpu_lab_per_spawn": mean(cpu_lab),
+        "cpu_hub_per_spawn": mean(cpu_hub),
         "herd": herd,
         "herd_ready": len(herd_results),
-        "herd_failures": failures,
+        "herd_failures": herd_failures,
         "herd_total": herd_total,
         "herd_slowest": max((r["ready"] for r in herd_results), default=float("nan")),
-        "herd_floor": herd * (statistics.mean(cpu_lab) + statistics.mean(cpu_hub)) / 2,
+        "herd_floor": herd * cpu_per_start / 2,
+        "prestarted_total": prestarted_total,
+        "prestarted_slowest": max(prestarted, default=float("nan")),
         "idle_seconds": idle,
-        "idle_mib_mean": statistics.mean(memory) if memory else float("nan"),
+        "idle_mib_mean": mean(memory),
         "idle_mib_max": max(memory, default=float("nan")),
-        "first_task_round_trip": statistics.mean(herd_pings),
+        "first_task_round_trip": mean(herd_pings),
+        "failures": failures + ping_failures,
     }
+
+
+def first_use(hub: Hub, user: str) -> float | None:
+    """Seconds from a student's first request to their running lab until it is usable."""
+    t0 = time.monotonic()
+    try:
+        r = hub.lab(user).get("api/celerylab/worker", timeout=60)
+        return time.monotonic() - t0 if r.status_code == 200 and r.json().get("ready") else None
+    except Exception:  # counted as not usable
+        return None
+
+
+def checked_round_trips(hub: Hub, users: list[str]) -> tuple[list[float], list[str]]:
+    times, failures = [], []
+    for u in users:
+        try:
+            times.append(round_trip(hub, u))
+        except Exception as e:  # reported, never a traceback
+            failures.append(f"task round trip: {u}: {e}")
+    return times, failures
 
 
 def table(r: dict) -> str:
@@ -142,6 +188,7 @@ def table(r: dict) -> str:
         int(24 * 1024 / r["idle_mib_max"]) if r["idle_mib_max"] == r["idle_mib_max"] else 0
     )
     rows = [
+        ("one at a time: ready", f"{r['spawn_ready']} of {r['spawns']}", "all"),
         ("spawn-to-ready p50 (hub + worker ready)", f"{r['spawn_p50']:.2f} s", "<= 3 s"),
         ("spawn-to-ready p95", f"{r['spawn_p95']:.2f} s", "<= 5 s"),
         ("  of which hub reports ready (p50)", f"{r['spawn_hub_p50']:.2f} s", ""),
@@ -149,7 +196,13 @@ def table(r: dict) -> str:
         ("CPU per spawn: hub", f"{r['cpu_hub_per_spawn']:.2f} s", ""),
         (f"{r['herd']} students at once: all ready", f"{r['herd_total']:.1f} s", "<= 90 s"),
         ("  ready / failed", f"{r['herd_ready']} / {len(r['herd_failures'])}", "all / 0"),
+        ("  slowest student", f"{r['herd_slowest']:.1f} s", ""),
         ("  CPU floor (n x CPU per spawn / 2 cores)", f"{r['herd_floor']:.1f} s", ""),
+        (
+            f"{r['herd']} at once, class pre-started: all usable",
+            f"{r['prestarted_total']:.1f} s",
+            "<= 5 s",
+        ),
         (
             f"idle memory per lab after {r['idle_seconds']:.0f} s (mean)",
             f"{r['idle_mib_mean']:.1f} MiB",
@@ -176,18 +229,22 @@ def main() -> int:
     herd = args.herd or (4 if args.smoke else 40)
     idle = args.idle if args.idle is not None else (10 if args.smoke else 60)
 
-    stack = Stack("celerylab-bench", 18100)
+    # Overridable, so a branch can be measured beside another run on the same engine.
+    stack = Stack(
+        os.environ.get("CELERYLAB_BENCH_PROJECT", "celerylab-bench"),
+        int(os.environ.get("CELERYLAB_BENCH_PORT", "18100")),
+    )
     hub = stack.up()
     try:
         result = bench(stack, hub, spawns, herd, idle)
     finally:
         stack.down()
     print(table(result))
-    for failure in result["herd_failures"]:
+    for failure in result["herd_failures"] + result["failures"]:
         print(f"failed: {failure}")
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "bench-spawn.json").write_text(json.dumps(result, indent=2))
-    return 1 if result["herd_failures"] else 0
+    return 1 if result["herd_failures"] or result["failures"] else 0
 
 
 if __name__ == "__main__":
