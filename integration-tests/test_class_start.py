@@ -41,7 +41,9 @@ def test_a_class_starting_at_once_all_gets_in(stack):
         stack.ensure_user(name)
     try:
         with ThreadPoolExecutor(HERD) as pool:
-            runs = dict(zip(names, pool.map(lambda n: spawn_and_follow(stack, n), names)))
+            runs = dict(
+                zip(names, pool.map(lambda n: spawn_and_follow(stack, n), names), strict=True)
+            )
         failed = {n: e[-1].get("message") for n, e in runs.items() if not e[-1].get("ready")}
         assert not failed, f"{len(failed)} of {HERD} labs failed: {failed}"
         messages = [e.get("message", "") for events in runs.values() for e in events]
@@ -88,9 +90,7 @@ def test_a_session_prestarts_its_roster_and_students_find_their_labs_running(
     deadline = time.monotonic() + 120
     waiting = set(students)
     while waiting and time.monotonic() < deadline:
-        waiting = {
-            n for n in waiting if not (stack.user(n)["servers"].get("") or {}).get("ready")
-        }
+        waiting = {n for n in waiting if not (stack.user(n)["servers"].get("") or {}).get("ready")}
         time.sleep(1)
     assert not waiting, f"the session did not pre-start the labs of {sorted(waiting)}"
 
