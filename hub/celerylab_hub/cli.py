@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -88,8 +89,13 @@ def prestart(request, course: courses.Course, wait: float) -> dict[str, list[str
 
     The hub admits the starts through its start queue, so a whole class can be asked at once."""
     report: dict[str, list[str]] = {"started": [], "running": [], "not a user": [], "failed": []}
-    for name in course.students:
-        status, body = request("POST", f"/users/{name}/server", {})
+    # All at once: the hub answers a start only when the lab is up (or after 10 s); its start
+    # queue decides how many boot together.
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(
+            pool.map(lambda n: request("POST", f"/users/{n}/server", {}), course.students)
+        )
+    for name, (status, body) in zip(course.students, answers, strict=True):
         if status in (201, 202):
             report["started"].append(name)
         elif status == 400:  # already running, or starting

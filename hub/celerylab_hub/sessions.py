@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib import error, request
@@ -31,6 +32,8 @@ from celerylab_hub import courses
 #: A lab counts as opened when its own last activity is this long after its start (the hub's
 #: readiness probe right after the start is not a student).
 OPENED_AFTER = timedelta(seconds=10)
+#: Start requests in flight at once (each may wait for its lab up to the hub's 10 s).
+PARALLEL_REQUESTS = 32
 #: Unopened labs are looked for this long after a session's end (then the culler has them).
 STOP_WINDOW = timedelta(hours=1)
 
@@ -133,12 +136,17 @@ class Hub:
 
 
 def carry_out(hub: Hub, todo: Plan, instance: str, log=print) -> None:
-    for name in todo.start:
+    def start(name):
         try:
             hub.call("POST", f"/users/{name}/server", {})
-            log(f"pre-starting {name}'s lab")
+            log(f"pre-started {name}'s lab")
         except error.HTTPError as e:  # 400: started meanwhile; anything else: next round
             log(f"could not pre-start {name}'s lab: {e.code} {e.reason}")
+
+    # All at once: the hub answers a start only when the lab is up (or after 10 s), and its start
+    # queue, not this loop, decides how many labs boot together.
+    with ThreadPoolExecutor(PARALLEL_REQUESTS) as pool:
+        list(pool.map(start, todo.start))
     for name, when in todo.protect.items():
         stamp = when.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
         try:
