@@ -22,16 +22,24 @@ HERD = 5 * len(os.sched_getaffinity(0))
 
 
 def spawn_and_follow(hub, name: str) -> list[dict]:
-    """Start a lab and read the spawn page's events (JupyterHub's progress API) until it ends."""
-    r = hub.api("POST", f"/users/{name}/server")
+    """Start a lab and read the spawn page's events (JupyterHub's progress API) until it ends.
+
+    The events are read while the start request is still open: the hub answers it only once the
+    lab is up (or after 10 s), when a waiting student's place in the queue would be gone."""
+    with ThreadPoolExecutor(1) as request:
+        answer = request.submit(hub.api, "POST", f"/users/{name}/server")
+        while not answer.done() and not (hub.user(name) or {}).get("pending"):
+            time.sleep(0.05)
+        events = []
+        with hub.api("GET", f"/users/{name}/server/progress", stream=True, timeout=900) as stream:
+            for line in stream.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    events.append(json.loads(line[5:]))
+                    if events[-1].get("ready") or events[-1].get("failed"):
+                        break
+        r = answer.result()
     assert r.status_code in (201, 202), f"{name}: {r.status_code} {r.text}"
-    events = []
-    with hub.api("GET", f"/users/{name}/server/progress", stream=True, timeout=900) as stream:
-        for line in stream.iter_lines(decode_unicode=True):
-            if line and line.startswith("data:"):
-                events.append(json.loads(line[5:]))
-                if events[-1].get("ready") or events[-1].get("failed"):
-                    break
+    assert events, f"{name}: the spawn page had nothing to show"
     return events
 
 
