@@ -4,10 +4,13 @@ Usage:
     make bench                                    # full: 10 spawns, 40 at once, 60 s idle
     .venv/bin/python benchmarks/spawn.py --smoke  # reduced: 3 spawns, 4 at once, 10 s idle
 
-Runs its own compose project (celerylab-bench, port 18100) from the images `make images` built,
-and removes it afterwards. "Ready" means what a student needs: the hub reports the server ready,
-Jupyter answers through the proxy, and the lab's worker reports ready (connected to its Redis and
-consuming, Celery's worker_ready); every run then checks one real task round trip per lab.
+Runs its own compose project (celerylab-bench, port 18100; CELERYLAB_BENCH_PROJECT and
+CELERYLAB_BENCH_PORT override) from the images `make images` built, and removes it afterwards;
+then the same measures on plain JupyterHub + DockerSpawner + JupyterLab (benchmarks/baseline/,
+port + 1; --no-baseline skips it), so every figure has its peer's beside it. "Ready" means what a
+student needs: the hub reports the server ready, Jupyter answers through the proxy, and the lab's
+worker reports ready (connected to its Redis and consuming, Celery's worker_ready; for the
+baseline, Jupyter answering); every run then checks one real task round trip per lab.
 Every failure is listed under the table; a failed lab never ends the run. "Class pre-started"
 re-measures the herd with its labs running, as a session's pre-start leaves them: every student's
 first request at once, until their lab is usable.
