@@ -16,7 +16,13 @@ from hubclient import Hub
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-IMAGES = ("celerylab/hub:latest", "celerylab/lab:latest", "celerylab/prometheus:latest")
+#: Overridable (CELERYLAB_HUB_IMAGE / CELERYLAB_LAB_IMAGE, as docker-compose.yml reads them), so
+#: a branch's images can be tested beside the ones a course runs on.
+IMAGES = (
+    os.environ.get("CELERYLAB_HUB_IMAGE", "celerylab/hub:latest"),
+    os.environ.get("CELERYLAB_LAB_IMAGE", "celerylab/lab:latest"),
+    "celerylab/prometheus:latest",
+)
 #: Services a test stack leaves out: Grafana's image cannot be had on CI machines (its
 #: provisioning is checked statically, its panels' queries against the live Prometheus).
 SKIPPED_SERVICES = ("grafana",)

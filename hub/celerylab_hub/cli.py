@@ -7,6 +7,8 @@ Usage:
     celerylab admin-password             # the first admin's one-time password, while unchanged
     celerylab courses sync               # users, course groups and course containers from
                                          # course/courses/*.yaml; prints new passwords as CSV
+    celerylab labs prestart COURSE       # start the roster's labs now (before a class), wait
+                                         # until they are ready
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import csv
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -84,6 +88,42 @@ def _ensure_course_containers(declared) -> None:
         print(f"course {course.id}: container {done}", file=sys.stderr)
 
 
+def prestart(request, course: courses.Course, wait: float) -> dict[str, list[str]]:
+    """Start every roster lab that is not running; wait up to `wait` s for them to be ready.
+
+    The hub admits the starts through its start queue, so a whole class can be asked at once."""
+    report: dict[str, list[str]] = {"started": [], "running": [], "not a user": [], "failed": []}
+    # All at once: the hub answers a start only when the lab is up (or after 10 s); its start
+    # queue decides how many boot together.
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(
+            pool.map(lambda n: request("POST", f"/users/{n}/server", {}), course.students)
+        )
+    for name, (status, body) in zip(course.students, answers, strict=True):
+        if status in (201, 202):
+            report["started"].append(name)
+        elif status == 400:  # already running, or starting
+            report["running"].append(name)
+        elif status == 404:
+            report["not a user"].append(name)  # courses sync creates them
+        else:
+            report["failed"].append(f"{name} ({status} {body.get('message', '')})")
+    pending = set(report["started"])
+    deadline = time.monotonic() + wait
+    while pending and time.monotonic() < deadline:
+        for name in sorted(pending):
+            _, user = request("GET", f"/users/{name}")
+            server = (user or {}).get("servers", {}).get("")
+            if server and server.get("ready"):
+                pending.discard(name)
+            elif not server and not (user or {}).get("pending"):
+                pending.discard(name)
+                report["failed"].append(f"{name} (its lab failed to start: see the hub's log)")
+        time.sleep(1)
+    report["still starting"] = sorted(pending)
+    return report
+
+
 def _write_credentials(passwords: dict[str, str], output: str | None) -> None:
     rows = [["username", "initial_password"], *sorted(passwords.items())]
     if output:
@@ -132,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reset", action="store_true", help="also give existing students new passwords")
     p.add_argument("--output", help="write username,initial_password CSV here (default: stdout)")
     sub.add_parser("admin-password", help="print the first admin's one-time password")
+    p = sub.add_parser("labs", help="students' labs")
+    lsub = p.add_subparsers(dest="action", required=True)
+    p = lsub.add_parser("prestart", help="start a course's roster labs now (before a class)")
+    p.add_argument("course", help="course id (course/courses/<id>.yaml)")
+    p.add_argument("--dir", default=COURSES_DIR, help="folder of course declarations")
+    p.add_argument("--wait", type=float, default=600, help="seconds to wait for ready (0: no)")
     p = sub.add_parser("courses", help="courses declared in course/courses/")
     csub = p.add_subparsers(dest="action", required=True)
     p = csub.add_parser("sync", help="create users and course groups to match the declarations")
@@ -173,6 +219,24 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{group}: removed {', '.join(names)}", file=sys.stderr)
             _write_credentials(report.passwords, args.output)
             return 0
+        if args.command == "labs":
+            request = partial(hub_request, secrets.read(SECRETS_DIR, "ops_api_token"))
+            by_id = {c.id: c for c in courses.load_all(args.dir)}
+            if args.course not in by_id:
+                print(f"celerylab: no course {args.course!r} (known: {sorted(by_id)})")
+                return 2
+            report = prestart(request, by_id[args.course], args.wait)
+            for what, names in report.items():
+                if names:
+                    print(f"{what}: {', '.join(names)}", file=sys.stderr)
+            ready = len(report["started"]) - len(report["still starting"])
+            ready -= sum(1 for f in report["failed"] if f.split()[0] in report["started"])
+            print(
+                f"celerylab labs: {ready + len(report['running'])} of "
+                f"{len(by_id[args.course].students)} labs of {args.course} running",
+                file=sys.stderr,
+            )
+            return 1 if report["failed"] else 0
         if args.command == "admin-password":
             password = admin_password()
             if password is None:

@@ -108,7 +108,7 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
     )
     instance = c.CeleryLabSpawner.get("instance", CeleryLabSpawner.instance.default_value)
     c.JupyterHub.services = (
-        services(options, ops_token, exchange_token)
+        services(options, ops_token, exchange_token, instance)
         + course_services(
             declared, instance, lambda cid: secrets.course_token(options.secrets_dir, cid)
         )

@@ -7,13 +7,15 @@ in one place (`Course` properties and celerylab_hub.coursesync), never written t
 - groups ``nbgrader-<id>`` (students) and ``formgrade-<id>`` (instructors and graders);
 - the role ``formgrade-<id>``: access to the course's formgrader service;
 - the formgrader service ``formgrader-<id>`` (the course container);
-- the exchange location ``<exchange root>/<id>``.
+- the exchange location ``<exchange root>/<id>``;
+- its sessions (class meetings): the roster's labs are started before each one and kept until it
+  ends (celerylab_hub.sessions).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -40,6 +42,19 @@ SCHEMA = {
                 "kind": {"enum": ["none", "zero", "percent_per_day"]},
                 "percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
                 "max_days": {"type": "integer", "minimum": 1},
+            },
+        },
+        "sessions": {
+            "description": "class meetings: the roster's labs run from before start to end",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["start", "minutes"],
+                "properties": {
+                    "start": {"type": "string", "description": "ISO 8601 with a time zone"},
+                    "minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+                },
             },
         },
         "assignments": {
@@ -75,6 +90,18 @@ class Assignment:
     due: datetime | None = None
 
 
+@dataclass(frozen=True, order=True)
+class Session:
+    """One class meeting: students are expected in their labs from start to end."""
+
+    start: datetime
+    minutes: int
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+
 @dataclass(frozen=True)
 class Course:
     id: str
@@ -84,6 +111,7 @@ class Course:
     students: tuple[str, ...] = ()
     assignments: tuple[Assignment, ...] = ()
     late_policy: LatePolicy = LatePolicy()
+    sessions: tuple[Session, ...] = ()
 
     @property
     def student_group(self) -> str:
@@ -102,13 +130,13 @@ class Course:
         return tuple(dict.fromkeys(self.instructors + self.graders))
 
 
-def _due(text: str, where: str) -> datetime:
+def _due(text: str, where: str, field: str = "due") -> datetime:
     try:
         due = datetime.fromisoformat(text)
     except ValueError:
-        raise CourseError(f"{where}: due {text!r} is not an ISO 8601 date-time") from None
+        raise CourseError(f"{where}: {field} {text!r} is not an ISO 8601 date-time") from None
     if due.tzinfo is None:
-        raise CourseError(f"{where}: due {text!r} needs a time zone (e.g. Z or +01:00)")
+        raise CourseError(f"{where}: {field} {text!r} needs a time zone (e.g. Z or +01:00)")
     return due.astimezone(UTC)
 
 
@@ -159,6 +187,12 @@ def load(path: str | Path) -> Course:
             kind=policy["kind"],
             percent=float(policy.get("percent", 0)),
             max_days=int(policy.get("max_days", 0)),
+        ),
+        sessions=tuple(
+            sorted(
+                Session(_due(x["start"], f"{path}: session {i + 1}", "start"), x["minutes"])
+                for i, x in enumerate(data.get("sessions", []))
+            )
         ),
     )
 

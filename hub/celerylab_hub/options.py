@@ -38,6 +38,15 @@ class CeleryLabOptions(Configurable):
         config=True,
         help="Seconds between idle checks (0 turns idle culling off).",
     )
+    prestart_minutes = Integer(
+        15,
+        config=True,
+        help="""Start the roster's labs this many minutes before each course session (0: never).
+
+        Sessions are declared in the course's YAML (`sessions:`); pre-started labs are kept from
+        the idle culler until the session ends, and those nobody opened are stopped after it
+        (celerylab_hub.sessions).""",
+    )
     ops_service = Unicode(
         "celerylab-ops",
         config=True,

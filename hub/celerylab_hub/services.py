@@ -8,6 +8,8 @@
 - celerylab-prometheus: Prometheus's token for /hub/metrics, read:metrics only.
 - celerylab-metrics-discovery: tells Prometheus which labs run (celerylab_hub.metrics_discovery);
   may list users with their groups and servers, nothing else.
+- celerylab-sessions: starts the roster's labs before each course session and keeps them until
+  it ends (celerylab_hub.sessions); may start, stop and reach servers and report their activity.
 """
 
 import sys
@@ -16,6 +18,7 @@ EXCHANGE = "celerylab-exchange"
 EXCHANGE_URL = "http://exchange:8765"
 PROMETHEUS = "celerylab-prometheus"
 METRICS_DISCOVERY = "celerylab-metrics-discovery"
+SESSIONS = "celerylab-sessions"
 #: What a lab's own API token may do: report activity, be reached, and use the exchange.
 SERVER_TOKEN_SCOPES = [
     "users:activity!user",
@@ -61,7 +64,7 @@ def course_groups(courses) -> dict:
     return groups
 
 
-def services(options, ops_token: str, exchange_token: str) -> list[dict]:
+def services(options, ops_token: str, exchange_token: str, instance: str) -> list[dict]:
     result = [
         {"name": options.ops_service, "api_token": ops_token},
         {
@@ -72,6 +75,22 @@ def services(options, ops_token: str, exchange_token: str) -> list[dict]:
             "timeout": 10,  # it starts alongside the hub; don't hold the hub up for long
         },
     ]
+    result.append(
+        {
+            # No url: it only calls the hub's API (and asks labs on the compose network).
+            "name": SESSIONS,
+            "display": False,
+            "command": [
+                sys.executable,
+                "-m",
+                "celerylab_hub.sessions",
+                f"--courses-dir={options.courses_dir}",
+                f"--lead={options.prestart_minutes}",
+                f"--cull-timeout={options.cull_timeout}",
+            ],
+            "environment": {"CELERYLAB_INSTANCE": instance},
+        }
+    )
     if options.cull_every > 0:
         result.append(
             {
@@ -93,6 +112,17 @@ def roles(options) -> list[dict]:
         {"name": "admin", "services": [options.ops_service]},
         {"name": "user", "scopes": ["self", f"access:services!service={EXCHANGE}"]},
         {"name": "exchange", "scopes": ["list:groups", "read:groups"], "services": [EXCHANGE]},
+        {
+            "name": "sessions",
+            "scopes": [
+                "read:users",
+                "read:servers",
+                "servers",
+                "users:activity",
+                "access:servers",
+            ],
+            "services": [SESSIONS],
+        },
     ]
     if options.cull_every > 0:
         result.append(

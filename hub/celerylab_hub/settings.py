@@ -310,8 +310,22 @@ SETTINGS: tuple[Setting, ...] = (
         "CELERYLAB_START_TIMEOUT",
         "CeleryLabSpawner",
         "start_timeout",
+        _int_between(5, 3600),
+        "seconds a lab may take to start, its wait in the start queue included (a backstop)",
+    ),
+    Setting(
+        "CELERYLAB_START_SLOTS",
+        "CeleryLabSpawner",
+        "start_slots",
+        _int_between(1, 256),
+        "labs that may boot at once; later starts queue (default: the host's CPU count)",
+    ),
+    Setting(
+        "CELERYLAB_STALL_TIMEOUT",
+        "CeleryLabSpawner",
+        "stall_timeout",
         _int_between(5, 600),
-        "seconds a lab may take to start",
+        "seconds a booting lab may go without progress (CPU time) before it fails",
     ),
     Setting(
         "CELERYLAB_HTTP_TIMEOUT",
@@ -333,6 +347,13 @@ SETTINGS: tuple[Setting, ...] = (
         "cull_every",
         _int_between(0, 86400),
         "seconds between idle checks (0: no culling)",
+    ),
+    Setting(
+        "CELERYLAB_PRESTART_MINUTES",
+        "CeleryLabOptions",
+        "prestart_minutes",
+        _int_between(0, 1440),
+        "start the roster's labs this long before each course session (0: never)",
     ),
     Setting(
         "CELERYLAB_SECRETS_DIR",

@@ -7,6 +7,7 @@ can do nothing else as root.
 """
 
 import asyncio
+import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,6 +16,7 @@ from dockerspawner import DockerSpawner
 from traitlets import Integer, Unicode, default
 
 from celerylab_hub.secrets import scrape_token_sha256
+from celerylab_hub.startqueue import StartQueue
 
 LAB_HOME = "/home/student"
 LAB_PORT = 8888
@@ -22,6 +24,27 @@ LAB_PORT = 8888
 # The start script (as root) only needs to name the student's account, hand the home volume to
 # it and drop privileges; everything after runs as the student with no capabilities at all.
 LAB_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"]
+#: CPU-seconds a booting lab must use per stall_timeout to count as making progress. Booting
+#: takes ~2 s of CPU; an idle lab (Redis, worker heartbeats) uses well under this in 30 s, while
+#: even forty labs sharing two cores each get over a second of CPU in that time.
+PROGRESS_CPU_SECONDS = 0.25
+
+
+class Watchdog:
+    """Tells a lab that is slow (its work counter still advances) from one that is stuck."""
+
+    def __init__(self, patience: float, step: float, now: float):
+        self.patience = patience
+        self.step = step
+        self.since = now
+        self.base: float | None = None
+
+    def stalled(self, work: float, now: float) -> bool:
+        """True once `work` has grown by less than `step` for more than `patience` seconds."""
+        if self.base is None or work - self.base >= self.step:
+            self.base, self.since = work, now
+            return False
+        return now - self.since > self.patience
 
 
 def lab_identity(name: str, uid: int, redis_password: str) -> dict[str, str]:
@@ -136,7 +159,41 @@ class CeleryLabSpawner(DockerSpawner):
         queue behind each other's container creation.""",
     )
 
+    start_slots = Integer(
+        config=True,
+        help="""Labs that may boot at once; later starts wait their turn, in order.
+
+        Default: the host's CPU count. A lab boots on ~2 CPU-seconds, so admitting about one per
+        core lets each boot at near-solo speed; the spawn page tells waiting students how many
+        labs start before theirs.""",
+    )
+
+    @default("start_slots")
+    def _default_start_slots(self):
+        return len(os.sched_getaffinity(0))
+
+    stall_timeout = Integer(
+        30,
+        config=True,
+        help="""Seconds a booting lab may go without progress (CPU time advancing) before it fails.
+
+        A lab that is merely slow on a busy host is never given up on; one that stops, or stops
+        making progress, fails with the last lines of its log. start_timeout still bounds the
+        whole start, queue included.""",
+    )
+
     _lab_executor = None
+    _start_queue = None
+    _ticket = None
+    _booting = False
+
+    @property
+    def start_queue(self) -> StartQueue:
+        """One queue for every lab start in this hub."""
+        cls = CeleryLabSpawner
+        if cls._start_queue is None:
+            cls._start_queue = StartQueue(self.start_slots)
+        return cls._start_queue
 
     @property
     def executor(self):
@@ -185,11 +242,13 @@ class CeleryLabSpawner(DockerSpawner):
 
     @default("start_timeout")
     def _default_start_timeout(self):
-        return 60
+        # A backstop only, queue included: a class of 200 on 2 cores waits ~4 min for its last
+        # lab. Slow labs are told from stuck ones by stall_timeout, not by this.
+        return 900
 
     @default("http_timeout")
     def _default_http_timeout(self):
-        return 30  # a lab answers in ~2 s; 30 leaves room for a class starting all at once
+        return 30  # start() returns once the lab listens; this is the hub's check after that
 
     @default("volumes")
     def _default_volumes(self):
@@ -230,25 +289,46 @@ class CeleryLabSpawner(DockerSpawner):
         return env
 
     async def start(self):
+        queue = self.start_queue
+        self._ticket = queue.ticket()
         try:
-            ip, port = await super().start()
-        except docker.errors.ImageNotFound as e:
-            raise LabStartError(
-                f"The lab image {self.image!r} is not on this host. "
-                "An administrator must build it (scripts/up.sh does)."
-            ) from e
-        await self._wait_until_listening(ip, port)
+            async with queue.admitted(self._ticket):
+                self._booting = True
+                try:
+                    ip, port = await super().start()
+                except docker.errors.ImageNotFound as e:
+                    raise LabStartError(
+                        f"The lab image {self.image!r} is not on this host. "
+                        "An administrator must build it (scripts/up.sh does)."
+                    ) from e
+                await self._wait_until_listening(ip, port)
+        finally:
+            self._ticket, self._booting = None, False
         return ip, port
 
-    async def _wait_until_listening(self, ip: str, port: int) -> None:
-        """Return once the lab accepts connections; fail fast, with its log, if it exits.
+    async def progress(self):
+        """The spawn page's messages: the place in the start queue, then the lab booting."""
+        last = None
+        while True:
+            place = self.start_queue.place(self._ticket) if self._ticket else None
+            if place is not None:
+                event = {"progress": 10, "message": place.message()}
+            elif self._booting:
+                event = {"progress": 50, "message": "Your lab is starting (Jupyter, Redis, Celery)"}
+            else:
+                event = None
+            if event and event != last:
+                yield event
+                last = event
+            await asyncio.sleep(1)
 
-        JupyterHub would otherwise wait out http_timeout before saying anything.
-        """
+    async def _wait_until_listening(self, ip: str, port: int) -> None:
+        """Return once the lab accepts connections; fail fast, with its log, if it exits or
+        stops making progress. A lab that is only slow (a busy host) is waited for."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.http_timeout
+        watchdog = Watchdog(self.stall_timeout, PROGRESS_CPU_SECONDS, loop.time())
         next_check = loop.time() + 1
-        while loop.time() < deadline:
+        while True:
             try:
                 _, writer = await asyncio.wait_for(asyncio.open_connection(ip, port), 0.5)
                 writer.close()
@@ -257,12 +337,19 @@ class CeleryLabSpawner(DockerSpawner):
                 pass
             if loop.time() >= next_check:  # the Docker API is shared by all spawns: ask rarely
                 await self._fail_if_exited()
+                if watchdog.stalled(await self._work_done(), loop.time()):
+                    raise LabStartError(
+                        f"Your lab stopped making progress while starting (nothing happened in "
+                        f"it for {self.stall_timeout} seconds). "
+                        f"Last lines of its log:\n{await self._log_tail()}"
+                    )
                 next_check = loop.time() + 1
             await asyncio.sleep(0.1)
-        raise LabStartError(
-            f"Your lab did not answer within {self.http_timeout} seconds. "
-            f"Last lines of its log:\n{await self._log_tail()}"
-        )
+
+    async def _work_done(self) -> float:
+        """The lab's CPU-seconds so far: it grows while the lab boots, however busy the host."""
+        stats = await self.docker("stats", self.container_id, stream=False, one_shot=True)
+        return stats["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
 
     async def _fail_if_exited(self) -> None:
         try:

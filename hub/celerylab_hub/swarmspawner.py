@@ -22,7 +22,12 @@ from docker.types import DriverConfig, Mount, RestartPolicy
 from dockerspawner import SwarmSpawner
 from traitlets import Integer, List, Unicode, default
 
-from celerylab_hub.spawner import LAB_CAPABILITIES, CeleryLabSpawner, LabStartError
+from celerylab_hub.spawner import (
+    LAB_CAPABILITIES,
+    PROGRESS_CPU_SECONDS,
+    CeleryLabSpawner,
+    LabStartError,
+)
 
 #: Task states after which a task never runs again (docker/swarmkit's TaskState).
 TASK_ENDED = {"complete", "shutdown", "failed", "rejected", "remove", "orphaned"}
@@ -132,6 +137,19 @@ class CeleryLabSwarmSpawner(CeleryLabSpawner, SwarmSpawner):
             raise LabStartError("Your lab's service disappeared while starting.")
         if task["Status"]["State"] in TASK_ENDED:
             raise LabStartError(await self._task_failure(task))
+
+    _log_seen = ""
+    _log_changes = 0
+
+    async def _work_done(self) -> float:
+        """Progress on a lab node: its log keeps moving (its CPU time is not visible from here).
+
+        Counts log changes in units of the watchdog's step, so one new line is progress."""
+        tail = await self._log_tail(3)
+        if tail != self._log_seen:
+            self._log_seen = tail
+            self._log_changes += 1
+        return self._log_changes * PROGRESS_CPU_SECONDS
 
     async def _task_failure(self, task: dict) -> str:
         status = task["Status"]

@@ -166,6 +166,7 @@ def test_the_public_url_is_normalised(secrets_dir, url, expected):
         "http://localhost:8000",
         "ftp://lab.example.org",
         "lab.example.org",
+        "http://lab.example.org",  # plain http only for *.localhost
         "https://lab.example.org/hub",
         "https://user@lab.example.org",
     ],
@@ -179,3 +180,12 @@ def test_students_files_cannot_configure_their_server():
     text = (config.Path(__file__).parents[2] / "jupyterhub_config.py").read_text()
     assert "c.Spawner.disable_user_config = True" in text
     assert "c.JupyterHub.cookie_host_prefix_enabled = True" in text
+
+
+def test_sessions_service_prestarts_with_the_configured_lead(secrets_dir):
+    c = applied(secrets_dir, CELERYLAB_PRESTART_MINUTES="20", CELERYLAB_CULL_TIMEOUT="900")
+    service = next(s for s in c.JupyterHub.services if s["name"] == "celerylab-sessions")
+    assert "--lead=20" in service["command"] and "--cull-timeout=900" in service["command"]
+    role = next(r for r in c.JupyterHub.load_roles if r["name"] == "sessions")
+    assert role["services"] == ["celerylab-sessions"]
+    assert "admin:users" not in role["scopes"] and "servers" in role["scopes"]
