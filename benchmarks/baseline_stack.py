@@ -49,7 +49,7 @@ class Baseline:
              "-e", f"BASELINE_TOKEN={token}", self.image],
             check=True, capture_output=True,
         )  # fmt: skip
-        hub = Hub(f"http://127.0.0.1:{self.port}", token)
+        hub = Hub(f"http://127.0.0.1:{self.port}", token, subdomains=False)  # one origin
         Stack.wait_healthy(hub, timeout=120)
         return hub
 

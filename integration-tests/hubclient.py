@@ -36,6 +36,8 @@ class Hub:
     token: str
     #: The address people use (CELERYLAB_PUBLIC_URL); labs and services are its subdomains.
     public_url: str = ""
+    #: False for a hub without subdomain_host (the benchmark's plain-JupyterHub baseline).
+    subdomains: bool = True
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self):
@@ -44,6 +46,8 @@ class Hub:
             self.public_url = "http://celerylab.localhost:" + self.url.rsplit(":", 1)[1]
 
     def user_url(self, name: str) -> str:
+        if not self.subdomains:
+            return f"{self.url}/user/{name}"
         return f"{origin(self.public_url, name)}/user/{name}"
 
     def service_url(self, name: str) -> str:
