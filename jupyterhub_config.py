@@ -39,9 +39,6 @@ c.Authenticator.admin_users = {"admin"}
 # __Host- cookies, which a student's subdomain cannot overwrite, and servers that ignore the
 # student's ~/.jupyter and ~/.local, so no file of theirs can change what their server serves.
 c.JupyterHub.cookie_host_prefix_enabled = True
-# A lab's own cookies (its OAuth state and session) are __Host- ones too, which browsers keep
-# only when Secure: JupyterHub marks them so only over https, and *.localhost is plain http.
-c.Spawner.cookie_options = {"secure": True}
 c.Spawner.disable_user_config = True
 
 config.apply(c)

@@ -99,7 +99,12 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
     # Every lab and course service on its own origin (<name>.<host>): never one shared with the
     # hub or with another student (docs/architecture.md, "Threat model").
     c.JupyterHub.subdomain_host = hub_url = public_url(environ)
-    c.JupyterHub.tornado_settings = {"headers": {"Content-Security-Policy": hub_csp(hub_url)}}
+    c.JupyterHub.tornado_settings = {
+        "headers": {"Content-Security-Policy": hub_csp(hub_url)},
+        # Every cookie Secure, the labs' too (JupyterHub passes these to them): __Host- cookies
+        # need it, and JupyterHub marks them so only over https (*.localhost is plain http).
+        "cookie_options": {"secure": True},
+    }
     c.JupyterHub.authenticator_class = AUTHENTICATORS[options.auth]
     c.JupyterHub.cookie_secret_file = os.path.join(options.secrets_dir, "cookie_secret")
     c.ConfigurableHTTPProxy.auth_token = proxy_token

@@ -144,6 +144,7 @@ def test_every_lab_and_service_gets_its_own_origin_by_default(secrets_dir):
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     assert "form-action 'self' http://*.celerylab.localhost:18000" in csp
     assert "unsafe-eval" not in csp
+    assert c.JupyterHub.tornado_settings["cookie_options"] == {"secure": True}
 
 
 @pytest.mark.parametrize(
