@@ -56,6 +56,36 @@ SEEN = {
         "result keys added by 10 ignore_result tasks: 0",
         "with pickle: ['no pickle accepted']",
     ],
+    "e16-lessons": [
+        # 1. hooks in order, direct calls skip them, retry policy, idempotency by task id
+        "divide: signal task_prerun\ndivide: before_start\ndivide: on_success 2.0",
+        "divide: on_failure ZeroDivisionError('division by zero')",
+        "hooks recorded: []",
+        "flaky: on_retry ConnectionError('payment API unreachable (attempt 2)')",
+        "flaky: signal task_postrun RETRY",
+        "times charged: 1",
+        "NotRegistered: 'e16_lesson.tasks.Charge'",
+        # 2. signals: publish headers, handler errors, weak references
+        "the worker's task received trace_id: trace-42",
+        "after disconnecting: None",
+        "fragile returned: done | state: SUCCESS",
+        "weak (the default), handlers called: 0",
+        "weak=False, handlers called: 1",
+        # 3. bootsteps: info in stats, CLI option, timer
+        "what Announce.info() adds to inspect stats: {'tag': 'lab'}",
+        "worker option: ['--announce-tag'] default: lab",
+        "heartbeat advanced by",
+        # 4. consumer step and pools
+        "['payment:17', 'refund:18', \"rejected {'unexpected': True}: KeyError('kind')\"]",
+        "on {'threads@e16'}",
+        "'error': 'AttributeError(",
+        "threads worker exited with 0",
+        # 5. packaging and testing
+        "TypeError: e16_ext.install: unknown settings ['e16_ext_heartbeat_second']",
+        "task through the embedded worker: 21",
+        "the extension's step reports: {'registry_key': 'e16:workers'}",
+        "ValueError: Signal receiver must accept keyword arguments.",
+    ],
 }
 
 
