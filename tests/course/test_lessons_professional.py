@@ -67,6 +67,32 @@ EXPECTED = {
         "mapreduce result: 19",
         "Signature -> NotRegistered: 'p09.mapreduce'",
     ],
+    "p10-lessons": [
+        # 1. Flower: its task view is a bounded State fed by events; its buttons are control calls
+        "resize   (-1,)  FAILURE  -",
+        "tasks seen: 5, tasks kept: 3 -> ['(-1,)', '(3,)', '(4,)']",
+        "{'ok': 'new rate limit set successfully'}",
+        "held by the worker until its ETA: True",
+        "the worker has recorded the revoke: True",
+        # 2. events: only the first events carry the name; State turns them into objects
+        "task-started    ['timestamp', 'uuid']",
+        "task-succeeded  ['result', 'runtime', 'timestamp', 'uuid']",
+        "tasks by state: {'SUCCESS': 2, 'FAILURE': 1}",
+        "failed: [('resize', '(0,)', \"ValueError('size must be positive')\")]",
+        "pool processes: 2",
+        # 3. metrics: exposition format, cardinality, a gauge read at scrape time
+        'celery_tasks_total{name="resize",state="failure"} 1.0',
+        "# TYPE celery_task_runtime_seconds histogram",
+        "label = task id:   50 series (one per task, forever)",
+        'celery_queue_length{queue="reports"} 3.0',
+        # 4. structured logs and spans carry the task context
+        "'message': 'resizing to 7', 'task': 'p10_lesson.tasks.resize'",
+        "3 spans, all with this root: True",
+        # 5. alert inputs
+        "reports: 3 waiting, oldest for",
+        "failure rate 20% over 10 tasks",
+        "workers answering ping: 1",
+    ],
 }
 
 
