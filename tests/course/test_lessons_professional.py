@@ -1,0 +1,112 @@
+"""The Professional path's lessons (P09-P14) show students what their text says they will see.
+
+test_course_notebooks_execute.py proves each lesson runs without an error; here each lesson is
+run once more in a lab session and its printed output is checked for the values the prose
+explains (a resumed chain's result, the error text of a common mistake, a chord's total), so a
+Celery upgrade that changes a behaviour the lesson teaches fails here, not in a classroom.
+Only outputs that do not depend on timing or on how the worker's processes share work are
+checked."""
+
+from pathlib import Path
+
+import pytest
+from course_notebooks import LabSession, errors, outputs
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.redis
+
+# What a student sees, per lesson: each string must appear in the cells' printed output.
+EXPECTED = {
+    "p09-lessons": [
+        # 1. chains: results walked back through parents; parent links are client-side only
+        "every step, first to last: [20, 40, 41, 43, 46]",
+        "parent of the rebuilt result: 43",
+        "parent of AsyncResult(id):    None",
+        "the link ran as a child: [('SUCCESS', 11)]",
+        "states, first to last: ['FAILURE', 'FAILURE', 'FAILURE']",
+        "the chain stopped: ConnectionError('warehouse API down for run recover-1')",
+        "states: ['SUCCESS', 'SUCCESS', 'FAILURE', 'FAILURE'] -> resume at step 2 with input 40",
+        "resumed chain result: 141",
+        "signatures carried by each step's message: [29, 28, 27, 26, 25] ... [2, 1, 0]",
+        "TypeError: parse() takes 1 positional argument but 2 were given",
+        "RuntimeError: Never call result.get() within a task!",
+        # 2. chords
+        "Redis backend supports native join: True",
+        "body result: 14",
+        "chord, then two more steps: 15",
+        "get() raised the header's error: KeyError('kiwi')",
+        "the body's own state: FAILURE - ChordError",
+        "errback saw: p09_lesson.tasks.total",
+        "{'total': 12, 'rejected': ['kiwi', 'mango']}",
+        "sum of squares by a tree of chords: 506 | check: 506",
+        "40 header tasks: 160 in",
+        "4 batched header tasks: 160 in",
+        # 3. groups
+        "chunks: 10 calls in 2 messages -> [[0, 2, 4, 6, 8], [10, 12, 14, 16, 18]]",
+        "a link on a group: Cannot add link to group: use a chord",
+        "completed: 6 successful(): False failed(): True",
+        "restored 8 members; states: {'SUCCESS': 6, 'FAILURE': 2}",
+        "success rate 75%; outcomes by kind: {'ok': 6, 'ValueError': 2}",
+        "after forget(): {'PENDING': 8}",
+        "still failing after one retry: [4, 8]",
+        # 4. workflow state
+        "real work done: 3 times",
+        "order-1 ledger: ['reserved', 'charged']",
+        "order-2 ledger: ['reserved', 'released']",
+        "rejected: order order-3: cannot go from shipped to refunded",
+        "stuck for more than 10 minutes: [('etl-2', 900)]",
+        # 5. canvas
+        "group | task is a _chord -> 12",
+        "a group inside a chain: _chain -> 24",
+        "from configuration: 12.5",
+        "replaced at run time by a chord: 30",
+        "shape: _chord with 3 header tasks and body p09_lesson.tasks.invoice",
+        "subtask_type: mapreduce | rebuilt here as: mapreduce",
+        "rebuilt by a worker as: mapreduce",
+        "mapreduce result: 19",
+        "Signature -> NotRegistered: 'p09.mapreduce'",
+    ],
+    "p10-lessons": [
+        # 1. Flower: its task view is a bounded State fed by events; its buttons are control calls
+        "resize   (-1,)  FAILURE  -",
+        "tasks seen: 5, tasks kept: 3 -> ['(-1,)', '(3,)', '(4,)']",
+        "{'ok': 'new rate limit set successfully'}",
+        "held by the worker until its ETA: True",
+        "the worker has recorded the revoke: True",
+        # 2. events: only the first events carry the name; State turns them into objects
+        "task-started    ['timestamp', 'uuid']",
+        "task-succeeded  ['result', 'runtime', 'timestamp', 'uuid']",
+        "tasks by state: {'SUCCESS': 2, 'FAILURE': 1}",
+        "failed: [('resize', '(0,)', \"ValueError('size must be positive')\")]",
+        "pool processes: 2",
+        # 3. metrics: exposition format, cardinality, a gauge read at scrape time
+        'celery_tasks_total{name="resize",state="failure"} 1.0',
+        "# TYPE celery_task_runtime_seconds histogram",
+        "label = task id:   50 series (one per task, forever)",
+        'celery_queue_length{queue="reports"} 3.0',
+        # 4. structured logs and spans carry the task context
+        "'message': 'resizing to 7', 'task': 'p10_lesson.tasks.resize'",
+        "3 spans, all with this root: True",
+        # 5. alert inputs
+        "reports: 3 waiting, oldest for",
+        "failure rate 20% over 10 tasks",
+        "workers answering ping: 1",
+    ],
+}
+
+
+@pytest.mark.parametrize("assignment", sorted(EXPECTED))
+def test_lesson_shows_what_its_text_explains(assignment, tmp_path):
+    session = LabSession(tmp_path, full=False)
+    try:
+        nb = session.execute(REPO / "source" / assignment, "lessons.ipynb")
+    finally:
+        session.close()
+    assert errors(nb) == []
+    printed = outputs(nb)
+    missing = [s for s in EXPECTED[assignment] if s not in printed]
+    assert missing == [], f"{assignment} no longer prints: {missing}"
+    if assignment == "p09-lessons":
+        # every task of the stamped workflow carried the run id, none took it as an argument
+        assert printed.count("'run': 'etl-7'") == 3, printed
