@@ -17,7 +17,8 @@ from celerylab_course import selfcheck
 from course_notebooks import LabSession, errors, outputs
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES = {"a1": "A1-DJANGO-INT"}  # the Track A lessons written to issue 22's section layout
+# The Track A lessons written to issue 22's section layout so far.
+MODULES = {"a1": "A1-DJANGO-INT", "a2": "A2-DJANGO-SCHEDULING"}
 
 
 def _notebook(short: str) -> nbformat.NotebookNode:
@@ -58,15 +59,24 @@ def test_every_self_check_has_a_valid_key_and_explains_itself(short):
         assert check.check(wrong).startswith("Not quite")
 
 
-@pytest.fixture(scope="module")
-def a1_output(tmp_path_factory):
-    session = LabSession(tmp_path_factory.mktemp("a1"), full=False)
+def _executed(tmp: Path, short: str) -> str:
+    session = LabSession(tmp, full=False)
     try:
-        nb = session.execute(REPO / "source" / "a1-lessons", "lessons.ipynb")
+        nb = session.execute(REPO / "source" / f"{short}-lessons", "lessons.ipynb")
     finally:
         session.close()
     assert errors(nb) == []
     return outputs(nb)
+
+
+@pytest.fixture(scope="module")
+def a1_output(tmp_path_factory):
+    return _executed(tmp_path_factory.mktemp("a1"), "a1")
+
+
+@pytest.fixture(scope="module")
+def a2_output(tmp_path_factory):
+    return _executed(tmp_path_factory.mktemp("a2"), "a2")
 
 
 A1_SEEN = {
@@ -111,3 +121,35 @@ def test_a1_numbers_that_teach(a1_output):
     assert bulk < one / 10, f"bulk_create ({bulk} queries) vs get_or_create ({one})"
     assert "what the app connects with: redis://settings-host" not in a1_output
     assert a1_output.count("ALL PASSED") == 6 and "FAILURES" not in a1_output
+
+
+A2_SEEN = {
+    "models: str(dict) is not JSON": "what beat will hit: JSONDecodeError",
+    "models: clocked entries must be one-off": "clocked must be one off, one_off must set True",
+    "models: an entry needs a schedule": "One of clocked, interval, crontab, or solar must be set.",
+    "beat: an overdue entry is due once": "last run yesterday   due=True",
+    "beat: a fresh entry is not due": "last run just now    due=False",
+    "time zones: the missing spring hour": "round trip: 2026-03-29T03:30:00+02:00",
+    "time zones: the doubled autumn hour": "happens at 00:30 UTC and 01:30 UTC",
+    "locks: a second beat is refused": "beat B tries          : None",
+    "health: a silent beat is unhealthy": "silent 10 min : (False",
+    "scale: one fan-out, one report per tenant": "[('acme', 10), ('globex', 20), ('initech', 30)]",
+    "scale: a late task is discarded": "state: REVOKED | report written: False",
+    "results: extended results name the task": "name: tenants.tasks.report | args: [2",
+    "results: a TaskResult row as the admin lists it": "tenants.tasks.report SUCCESS true",
+    "idempotency: duplicates create nothing": "created by the duplicates: [False, False, False]",
+    "catch-up: missing days are found": "days with missing reports: ['2026-03-03', '2026-03-04']",
+    "audit: no day is short after catch-up": "days short: []",
+}
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("what", sorted(A2_SEEN))
+def test_a2_student_sees(a2_output, what):
+    assert A2_SEEN[what] in a2_output, f"{what}: expected {A2_SEEN[what]!r} in the lesson's output"
+
+
+@pytest.mark.redis
+def test_a2_result_expiry_is_visible(a2_output):
+    ttl = re.search(r"\| TTL: (-?\d+) s", a2_output)
+    assert ttl and 0 < int(ttl[1]) <= 86400, "the result's Redis key carries result_expires as TTL"
