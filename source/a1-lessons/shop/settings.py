@@ -40,7 +40,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("SHOP_DB", str(BASE_DIR / "shop.sqlite3")),
-        "OPTIONS": {"timeout": 20},  # the worker and the notebook share the file
+        # The worker and the notebook share the file. IMMEDIATE: an atomic block takes SQLite's
+        # write lock at BEGIN, so two processes never deadlock upgrading read locks to write.
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

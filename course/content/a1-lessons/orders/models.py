@@ -25,3 +25,16 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
     product = models.ForeignKey(Product, on_delete=models.PROTECT)
     qty = models.PositiveIntegerField()
+
+
+class TaskRun(models.Model):
+    """A task sent on someone's behalf (lessons: the admin lists these with their live state)."""
+
+    task_id = models.CharField(max_length=64, unique=True)
+    task_name = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200)
+    started_by = models.CharField(max_length=150)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.task_name} for {self.subject}"

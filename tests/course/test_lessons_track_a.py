@@ -1,0 +1,155 @@
+"""Track A (Django) lessons: one section per curriculum topic, in order, with self-checks that
+give feedback, and, run on a real Redis and worker, the output a student reads in each section.
+
+The structural checks read the released notebooks; the output checks execute a lesson once (as
+test_course_notebooks_execute does) and look for what the text of the lesson tells the student
+they will see."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from celerylab_course import selfcheck
+from course_notebooks import LabSession, errors, outputs
+
+REPO = Path(__file__).resolve().parents[2]
+# The Track A lessons written to issue 22's section layout so far.
+MODULES = {"a1": "A1-DJANGO-INT", "a2": "A2-DJANGO-SCHEDULING"}
+
+
+def _notebook(short: str) -> nbformat.NotebookNode:
+    return nbformat.read(REPO / "release" / f"{short}-lessons" / "lessons.ipynb", as_version=4)
+
+
+def _headings(nb: nbformat.NotebookNode) -> list[str]:
+    return [
+        line[3:].strip()
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("## ")
+    ]
+
+
+@pytest.mark.parametrize("short", sorted(MODULES))
+def test_one_section_per_topic_in_spec_order_then_review_and_reflection(short):
+    module = yaml.safe_load(
+        (REPO / "course" / "curriculum" / "modules" / f"{MODULES[short]}.yaml").read_text()
+    )
+    want = [f"{n}. {topic['title']}" for n, topic in enumerate(module["topics"], 1)]
+    numbered = [h for h in _headings(_notebook(short)) if re.match(r"\d+\. ", h)]
+    assert numbered == want, f"{short}: sections {numbered}, curriculum topics {want}"
+    assert _headings(_notebook(short))[-2:] == ["Review", "Reflection"]
+
+
+@pytest.mark.parametrize("short", sorted(MODULES))
+def test_every_self_check_has_a_valid_key_and_explains_itself(short):
+    checks = []
+    for cell in _notebook(short).cells:
+        if cell.cell_type == "code" and cell.source.startswith("selfcheck.choice("):
+            checks.append(eval(cell.source, {"selfcheck": selfcheck}))  # noqa: S307 - our own cells
+    assert len(checks) >= 10, f"{short}: {len(checks)} self-checks (two per topic, plus review)"
+    for check in checks:
+        assert check.check(check.answer).startswith("Right.") and len(check.why) > 20
+        wrong = (check.answer + 1) % len(check.options)
+        assert check.check(wrong).startswith("Not quite")
+
+
+def _executed(tmp: Path, short: str) -> str:
+    session = LabSession(tmp, full=False)
+    try:
+        nb = session.execute(REPO / "source" / f"{short}-lessons", "lessons.ipynb")
+    finally:
+        session.close()
+    assert errors(nb) == []
+    return outputs(nb)
+
+
+@pytest.fixture(scope="module")
+def a1_output(tmp_path_factory):
+    return _executed(tmp_path_factory.mktemp("a1"), "a1")
+
+
+@pytest.fixture(scope="module")
+def a2_output(tmp_path_factory):
+    return _executed(tmp_path_factory.mktemp("a2"), "a2")
+
+
+A1_SEEN = {
+    "integration: an unknown task name fails": "caller sees: NotRegistered 'tasks.add_stock'",
+    "integration: a misspelt setting changes nothing": "task_acks_late    : False",
+    "connections: closed before every task": "'open_at_start': False",
+    "migrations: code ahead of the schema": "OperationalError - no such column: colour",
+    "migrations: the worker's database is up to date": "still needs: []",
+    "transactions: the worker reads before the commit": "the worker said: DoesNotExist",
+    "transactions: delay_on_commit sends nothing yet": "delay_on_commit returns: None",
+    "transactions: the task runs after the commit": "after the commit: confirmed",
+    "serialization: an instance is refused": "EncodeError: Object of type Product is not JSON",
+    "serialization: a tuple arrives as a list": "('pen', 2)",
+    "bulk: the database adds": '"stock" = ("orders_product"."stock" + 1)',
+    "settings: the environment wins over settings": "the settings value        : redis://settings-host:6379/0",
+    "settings: a settings typo": "No module named 'shop.setings'",
+    "management command: requeued every pending order": "pending orders now: 0",
+    "validation: the system check catches pickle": "(orders.E001) Celery must accept JSON only",
+    "admin: the action enqueues": "message: ['Sent 2 restock tasks']",
+    "admin: a view-only clerk has no action": "clerk's actions: []",
+    "admin: a forged POST sends nothing": "tasks sent: 0",
+    "admin: no TaskResult rows with a Redis backend": "RedisBackend | TaskResult rows: 0",
+    "testing: a failing task under apply()": "state: FAILURE | exception: DoesNotExist",
+    "testing: a mock accepts an instance": "the mock accepted: call(<Product: pen>, 1)",
+    "performance: a group through the worker": "40 tasks through your worker",
+}
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("what", sorted(A1_SEEN))
+def test_a1_student_sees(a1_output, what):
+    assert A1_SEEN[what] in a1_output, f"{what}: expected {A1_SEEN[what]!r} in the lesson's output"
+
+
+@pytest.mark.redis
+def test_a1_numbers_that_teach(a1_output):
+    naive = re.search(r"naive    : \{'total': (\d+), 'queries': (\d+)\}", a1_output)
+    joined = re.search(r"aggregate: \{'total': (\d+), 'queries': (\d+)\}", a1_output)
+    assert naive and joined and naive[1] == joined[1], "both totals shown and equal"
+    assert int(naive[2]) > int(joined[2]) == 1, "the aggregate is one query, the naive one more"
+    one, bulk = (int(m) for m in re.findall(r"\{'rows': 100, 'queries': (\d+)\}", a1_output))
+    assert bulk < one / 10, f"bulk_create ({bulk} queries) vs get_or_create ({one})"
+    assert "what the app connects with: redis://settings-host" not in a1_output
+    assert a1_output.count("ALL PASSED") == 6 and "FAILURES" not in a1_output
+
+
+A2_SEEN = {
+    "models: str(dict) is not JSON": "what beat will hit: JSONDecodeError",
+    "models: clocked entries must be one-off": "clocked must be one off, one_off must set True",
+    "models: an entry needs a schedule": "One of clocked, interval, crontab, or solar must be set.",
+    "beat: an overdue entry is due once": "last run yesterday   due=True",
+    "beat: a fresh entry is not due": "last run just now    due=False",
+    "time zones: the missing spring hour": "round trip: 2026-03-29T03:30:00+02:00",
+    "time zones: the doubled autumn hour": "happens at 00:30 UTC and 01:30 UTC",
+    "locks: a second beat is refused": "beat B tries          : None",
+    "health: a silent beat is unhealthy": "silent 10 min : (False",
+    "scale: one fan-out, one report per tenant": "[('acme', 10), ('globex', 20), ('initech', 30)]",
+    "scale: a late task is discarded": "state: REVOKED | report written: False",
+    "results: extended results name the task": "name: tenants.tasks.report | args: [2",
+    "results: a TaskResult row as the admin lists it": "tenants.tasks.report SUCCESS true",
+    "idempotency: duplicates create nothing": "created by the duplicates: [False, False, False]",
+    "catch-up: missing days are found": "days with missing reports: ['2026-03-03', '2026-03-04']",
+    "audit: no day is short after catch-up": "days short: []",
+}
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("what", sorted(A2_SEEN))
+def test_a2_student_sees(a2_output, what):
+    assert A2_SEEN[what] in a2_output, f"{what}: expected {A2_SEEN[what]!r} in the lesson's output"
+
+
+@pytest.mark.redis
+def test_a2_result_expiry_is_visible(a2_output):
+    ttl = re.search(r"\| TTL: (-?\d+) s", a2_output)
+    assert ttl and 0 < int(ttl[1]) <= 86400, "the result's Redis key carries result_expires as TTL"
