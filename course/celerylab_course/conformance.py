@@ -426,6 +426,61 @@ def rule_practical_mix(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def rule_time_split(ctx: Context) -> Iterator[Finding]:
+    """A path's hours by kind of learning activity (the spec's "Learning Activity Distribution")
+    are data: they keep the spec's shares, add up to within the path's hours, and hold what the
+    modules schedule (quizzes and the exam in assessment, each module's review and reflection)."""
+    c = ctx.curriculum
+    shares, tol = c.rules.activity_split, c.rules.activity_split_tolerance
+    if not shares:
+        return
+    exam_hours = c.rules.exam.get("hours", [0, 0])[0]
+    for p in c.paths.values():
+        split = p.time_split
+        if not split:
+            yield Finding(FAIL, "time-split", p.id, "has no time_split in paths.yaml")
+            continue
+        whole = sum(split.values())
+        mods = [c.modules[code] for code in p.modules if code in c.modules]
+        quizzes = sum(m.quiz.minutes for m in mods) / 60
+        activities = sum((total(m.activities) for m in mods), ZERO)
+        review = len(mods) * c.rules.review_hours_per_module
+        problems = [
+            f"{kind} {split.get(kind, 0) / whole:.1%} (want {share:.0%} ± {tol:.1%})"
+            for kind, share in shares.items()
+            if not whole or abs(split.get(kind, 0) / whole - share) > tol + 1e-9
+        ]
+        if not Hours(whole, whole).within(p.hours):
+            problems.append(f"total {whole:g} h outside {p.hours}")
+        if split["assessment"] + 1e-9 < quizzes + exam_hours:
+            problems.append(f"assessment {split['assessment']:g} h < quizzes and exam")
+        if split["review"] + 1e-9 < review:
+            problems.append(f"review {split['review']:g} h < {review:g} h for its modules")
+        yield _ok(
+            not problems,
+            "time-split",
+            p.id,
+            f"{whole:g} h: "
+            + ", ".join(f"{k} {v:g} h ({v / whole:.0%})" for k, v in split.items())
+            + f"; quizzes {quizzes:.1f} h + exam {exam_hours:g} h, review {review:g} h"
+            + (f": {'; '.join(problems)}" if problems else ""),
+        )
+        if activities.lo > split["practical"]:
+            yield Finding(
+                NOTE,
+                "time-split",
+                p.id,
+                f"its modules schedule {activities} of learning activities, more than the "
+                f"{split['practical']:g} h of practical time",
+            )
+
+
+def rule_lesson_depth(ctx: Context) -> Iterator[Finding]:
+    from celerylab_course import lesson_depth  # the rule lives in its own module
+
+    yield from lesson_depth.findings(ctx)
+
+
 # ---------------------------------------------------------------- capstones and exams
 
 
@@ -574,6 +629,8 @@ RULES: list[Callable[[Context], Iterator[Finding]]] = [
     rule_grade_cells,
     rule_path_hours,
     rule_practical_mix,
+    rule_time_split,
+    rule_lesson_depth,
     rule_capstones,
     rule_exams,
 ]

@@ -147,6 +147,7 @@ class LearningPath:
     planned: str = ""
     is_track: bool = False
     requires: tuple[str, ...] = ()  # paths whose certification comes first
+    time_split: dict[str, float] = field(default_factory=dict)  # hours by kind of activity
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,11 @@ class Rules:
     stated: dict[str, dict[str, Any]]
     capstone: dict[str, Any] = field(default_factory=dict)  # hours, structure, evaluation
     exam: dict[str, Any] = field(default_factory=dict)  # hours
+    # floors of lesson depth and the modules held to them (lesson_depth.py)
+    lesson_depth: dict[str, Any] = field(default_factory=dict)
+    activity_split: dict[str, float] = field(default_factory=dict)  # share of a path's hours
+    activity_split_tolerance: float = 0.0
+    review_hours_per_module: float = 0.0
 
 
 @dataclass
@@ -270,6 +276,10 @@ def _rules(d: dict) -> Rules:
         stated=d["stated"],
         capstone=d.get("capstone", {}),
         exam=d.get("exam", {}),
+        lesson_depth=d.get("lesson_depth", {}),
+        activity_split=d.get("activity_split", {}),
+        activity_split_tolerance=d.get("activity_split_tolerance", 0.0),
+        review_hours_per_module=d.get("review_hours_per_module", 0.0),
     )
 
 
@@ -286,6 +296,7 @@ def _paths(d: dict) -> dict[str, LearningPath]:
             planned=entry.get("planned", ""),
             is_track=is_track,
             requires=tuple(entry.get("requires", ())),
+            time_split=dict(entry.get("time_split", {})),
         )
         result[p.id] = p
     return result

@@ -1,0 +1,170 @@
+"""Foundation lessons (F01-F08) show the student what they claim: each lesson is executed once in
+a lab-like session and its printed output is checked; the Compose checker F01 teaches agrees with
+`docker compose config` itself."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from celerylab_course import compose
+from course_notebooks import LabSession, errors
+
+REPO = Path(__file__).resolve().parents[2]
+_EXECUTED: dict[str, str] = {}
+
+
+def printed(lesson: str, tmp_path_factory) -> str:
+    """Everything the lesson's code cells printed or displayed, executed once per test run."""
+    if lesson not in _EXECUTED:
+        session = LabSession(tmp_path_factory.mktemp(lesson), full=False)
+        try:
+            nb = session.execute(REPO / "source" / lesson, "lessons.ipynb")
+        finally:
+            session.close()
+        assert errors(nb) == []
+        parts = []
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                parts.append(out.get("text", ""))
+                parts.append(out.get("data", {}).get("text/plain", ""))
+                parts.append(out.get("data", {}).get("text/markdown", ""))
+        _EXECUTED[lesson] = "\n".join(parts)
+    return _EXECUTED[lesson]
+
+
+# ---------------------------------------------------------------- F01
+
+
+@pytest.mark.redis
+def test_f01_shows_processes_messages_and_the_stack(tmp_path_factory):
+    out = printed("f01-lessons", tmp_path_factory)
+    expected = [
+        "same process? False",  # the task ran in a worker process
+        "the kernel's copy of the counter   : 0",  # no shared memory
+        "caller gave up after",  # a timeout on the caller's side...
+        "the worker finished anyway: sent to grace@example.com",  # ...is not a cancel
+        "'argsrepr': '(2, 3)'",  # the raw protocol-2 message
+        "a task id nobody ever sent: PENDING",
+        "the caller sees: NotRegistered 'f01.no_such_task'",
+        "visibility_timeout : 3600 s",
+        "Error 111 connecting to 127.0.0.1:1. Connection refused.",
+        "invalid username-password pair",
+        "schema errors: []",  # the student's compose.yaml fits the Compose Specification
+        "services.worker: 'depend_on' does not match any of the regexes",
+        "services.flower.ports: 5555 is not of type 'array'",
+        "start order: ['backend', 'broker', 'flower', 'worker']",
+        "celery rules: []",
+        "depends_on has a cycle: broker -> flower -> broker",
+        "CELERY_BROKER_URL points at 'localhost', which is not a service",
+        "Celery uses   : redis://:**@127.0.0.1",  # the environment wins over the code
+        "flower   up: True",
+        "Flower saw the task: f01_lesson.tasks.send_welcome_email SUCCESS",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F01 lesson output lacks {missing}"
+    assert "flowchart LR" in out and "worker --> broker" in out  # the service graph is drawn
+
+
+# ---------------------------------------------------------------- F02
+
+
+@pytest.mark.redis
+def test_f02_shows_apps_tasks_execution_and_flower_alerting(tmp_path_factory):
+    out = printed("f02-lessons", tmp_path_factory)
+    expected = [
+        "task name: shop.defined_in_the_notebook",
+        "task_default_queue: web",  # namespace="CELERY"
+        "CELERY_TASK_SERIALIZER -> task_serializer",  # mixing old and new names
+        "TypeError in the caller: add() missing 1 required positional argument: 'b'",
+        "EncodeError in the caller: Object of type set is not JSON serializable",
+        "invalid : ValueError - qty must be positive, got 0",
+        "apply  : EagerResult 5 SUCCESS",
+        "STARTED -> SUCCESS | result: 49",
+        "after forget(): PENDING",
+        "re-raised in the caller: ValueError('boom')",
+        "revoked before it ran : REVOKED",
+        "expired before it ran : REVOKED",
+        "TimeLimitExceeded: TimeLimitExceeded(0.5)",
+        "401 Unauthorized - FLOWER_UNAUTHENTICATED_API environment variable is required",
+        "states Flower saw: {'FAILURE': 3, 'SUCCESS': 5}",
+        "pool processes now: 3",
+        "quiet period: ['ok: no new failures']",
+        "ALERT CeleryTaskFailed: f02_lesson.tasks.fail failed 2 time(s) since last check",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F02 lesson output lacks {missing}"
+
+
+# ---------------------------------------------------------------- the Compose checker
+
+GOOD = """
+services:
+  broker: {image: "redis:7"}
+  worker:
+    image: app
+    command: celery -A proj worker
+    environment: {CELERY_BROKER_URL: "redis://broker:6379/0"}
+    depends_on: [broker]
+"""
+BROKEN = {
+    "misspelt key": GOOD.replace("depends_on", "depend_on"),
+    "port as a number": GOOD + "    ports: 5555\n",
+    "list as an environment value": GOOD.replace(
+        '{CELERY_BROKER_URL: "redis://broker:6379/0"}', '{CELERY_BROKER_URL: ["a", "b"]}'
+    ),
+    "unknown top-level key": GOOD + "servces: {}\n",
+}
+
+
+def _docker_compose() -> list[str]:
+    """`docker compose` (the Compose v2 plugin); only parses files, so no daemon is needed."""
+    docker = shutil.which("docker")
+    ok = (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    )
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail("docker compose is needed to cross-check the Compose schema under CI")
+        pytest.skip("docker compose is not installed")
+    return [docker, "compose"]
+
+
+@pytest.mark.parametrize("case", ["good", *BROKEN])
+def test_schema_agrees_with_docker_compose(case, tmp_path):
+    text = GOOD if case == "good" else BROKEN[case]
+    file = tmp_path / "compose.yaml"
+    file.write_text(text)
+    ours = compose.schema_errors(compose.load(file))
+    theirs = subprocess.run(
+        [*_docker_compose(), "-f", str(file), "config", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert (ours == []) == (theirs.returncode == 0), (case, ours, theirs.stderr)
+
+
+def test_graph_checks_catch_unknown_services_cycles_and_localhost(tmp_path):
+    file = tmp_path / "compose.yaml"
+    file.write_text(GOOD)
+    doc = compose.load(file)
+    assert compose.start_order(doc) == ["broker", "worker"]
+    assert compose.celery_stack_problems(doc) == [
+        "no service runs `celery ... flower`",
+        "worker does not set CELERY_RESULT_BACKEND",
+    ]
+    doc["services"]["broker"]["depends_on"] = ["worker", "cache"]
+    found = compose.graph_problems(doc)
+    assert "broker depends on cache, which is not a service" in found
+    assert any("cycle" in p for p in found)
+    with pytest.raises(compose.ComposeError):
+        compose.start_order(doc)
+    doc["services"]["worker"]["environment"]["CELERY_BROKER_URL"] = "redis://localhost/0"
+    assert "worker: CELERY_BROKER_URL points at 'localhost', which is not a service" in (
+        compose.celery_stack_problems(doc)
+    )
