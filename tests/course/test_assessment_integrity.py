@@ -2,11 +2,13 @@
 student can guess without knowing Celery, and checker rules that catch each kind of violation."""
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from celerylab_course import leakscan
+import yaml
+from celerylab_course import conformance, factchecks, integrity, keyrules, leakscan
 from celerylab_course.curriculum import Curriculum
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,3 +85,148 @@ def test_leak_scan_passes_a_clean_site_and_the_real_release(tmp_path, capsys):
     assert leakscan.main([str(site), str(REPO / "release")]) == 0
     assert "0 leak(s)" in capsys.readouterr().out
     assert leakscan.main([str(tmp_path / "nowhere")]) == 2
+
+
+# ------------------------------------------------------------ keys nobody can guess
+
+
+def test_knowledge_free_play_stays_below_half_of_every_paper(capsys):
+    """Constant letter with constant True/False, longest option, random: on every quiz and
+    every exam paper as students get it. Prints the best strategy per paper."""
+    print(integrity.report(CURRICULUM))
+    scores = {p.name: integrity.best(p) for p in integrity.papers(CURRICULUM)}
+    assert len(scores) >= len(CURRICULUM.banks)  # every quiz, and the exams
+    over = {n: s for n, s in scores.items() if s[1] >= integrity.GUESS_LIMIT}
+    assert over == {}, over
+
+
+def test_strategies_score_a_paper_the_way_a_guesser_would():
+    from celerylab_course.curriculum import Question
+
+    def mc(i, answer, options=("a", "bb", "c", "d")):
+        return Question(
+            f"q{i}", "multiple_choice", "basic", "?", "", options=options, answer=answer
+        )
+
+    tf = Question("t", "true_false", "basic", "?", "", answer=True)
+    blank = Question("f", "fill_blank", "basic", "?", "", answers=("x",), match="text")
+    paper = integrity.Paper("p", (mc(1, "B"), mc(2, "B"), mc(3, "A"), tf, blank))
+    scores = integrity.strategies(paper)
+    assert scores['always "B", always True'] == 3 / 5
+    assert scores["longest option, always False"] == 2 / 5
+    assert scores["random"] == (3 * 0.25 + 0.5) / 5
+    assert integrity.best(paper) == ('always "B", always True', 3 / 5)
+
+
+def test_no_quiz_prompt_shows_an_example_letter():
+    from celerylab_course import quizgen
+
+    for how in quizgen.HOW.values():
+        assert '"B"' not in how and '"A"' not in how
+
+
+# ------------------------------------------------------------ checker rules, seeded violations
+
+
+@pytest.fixture
+def course(tmp_path):
+    root = tmp_path / "course"
+    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
+        shutil.copytree(REPO / "course" / part, root / part)
+    return root
+
+
+def _failures(course: Path, rule: str) -> set[str]:
+    return {
+        f.subject
+        for f in conformance.run(course, REPO)
+        if f.level == conformance.FAIL and f.rule == rule
+    }
+
+
+def _edit_bank(course: Path, code: str, change) -> None:
+    path = course / "banks" / f"{code}.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data["questions"])
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _move_key(q: dict, letter: str) -> None:
+    opts = q["options"]
+    key = opts.pop("ABCD".index(q["answer"]))
+    opts.insert("ABCD".index(letter), key)
+    q["answer"] = letter
+
+
+def test_new_rules_pass_on_the_real_banks():
+    findings = conformance.run()
+    rules = {f.rule for f in findings}
+    assert {"key-letters", "key-longest", "answer-echo", "guessing"} <= rules
+    assert len(keyrules.RULES) == 4
+    assert [f for f in findings if f.level == conformance.FAIL] == []
+
+
+def test_one_letter_holding_most_keys_fails(course):
+    def skew(questions):
+        for q in questions:
+            if q["type"] in ("multiple_choice", "scenario") and q.get("options"):
+                _move_key(q, "C")
+
+    _edit_bank(course, "F02-FIRST-APP", skew)
+    assert "F02-FIRST-APP" in _failures(course, "key-letters")
+
+
+def test_key_longest_in_most_items_fails(course):
+    def pad(questions):
+        for q in questions:
+            if q["type"] in ("multiple_choice", "scenario") and q.get("options"):
+                k = "ABCD".index(q["answer"])
+                q["options"][k] += ", as the Celery documentation explains in its user guide"
+
+    _edit_bank(course, "F02-FIRST-APP", pad)
+    assert "F02-FIRST-APP" in _failures(course, "key-longest")
+
+
+def test_answer_offered_as_another_items_option_fails(course):
+    def echo(questions):
+        blank = next(q for q in questions if q["type"] == "fill_blank")
+        other = next(q for q in questions if q["type"] == "multiple_choice")
+        wrong = next(i for i in range(4) if "ABCD"[i] != other["answer"])
+        other["options"][wrong] = f"`{blank['answers'][0]}`"
+
+    _edit_bank(course, "F02-FIRST-APP", echo)
+    assert "f02-quiz" in _failures(course, "answer-echo")
+
+
+def test_guessable_paper_fails(course):
+    def all_true(questions):
+        for q in questions:
+            if q["type"] == "true_false":
+                q["answer"] = True
+            if q["type"] in ("multiple_choice", "scenario") and q.get("options"):
+                _move_key(q, "A")
+
+    _edit_bank(course, "F02-FIRST-APP", all_true)
+    assert "f02-quiz" in _failures(course, "guessing")
+
+
+# ------------------------------------------------------------ keys true for the pinned Celery
+
+
+QUESTIONS = {q.id: q for b in CURRICULUM.banks.values() for q in b.questions}
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("qid", sorted(factchecks.CHECKS))
+def test_key_agrees_with_the_pinned_celery(qid, redis_server):
+    q = QUESTIONS[qid]
+    observed = factchecks.CHECKS[qid](redis_server.url())
+    if q.type == "true_false":
+        assert observed is q.answer, f"{qid} is keyed {q.answer}; Celery says {observed}"
+    else:
+        key = q.options["ABCD".index(q.answer)]
+        assert observed in key, f"{qid}'s key {key!r} does not say {observed!r}"
+
+
+def test_every_fact_check_names_a_bank_item():
+    assert set(factchecks.CHECKS) <= set(QUESTIONS)
