@@ -230,3 +230,55 @@ def test_key_agrees_with_the_pinned_celery(qid, redis_server):
 
 def test_every_fact_check_names_a_bank_item():
     assert set(factchecks.CHECKS) <= set(QUESTIONS)
+
+
+# ------------------------------------------------------------ grading precision
+
+
+def test_exact_check_tells_an_int_from_a_float():
+    from celerylab_course.checks import expect_equal, expect_exact
+
+    expect_equal(float(10**20 + 1), 10**20 + 1, "the lenient check")  # why exact is needed
+    expect_exact(10**20 + 1, 10**20 + 1, "add(10**20, 1)")
+    for got in (float(10**20 + 1), 5.0, True):
+        with pytest.raises(AssertionError, match="expected"):
+            expect_exact(got, 10**20 + 1 if got > 5 else 5 if got == 5.0 else 1, "x")
+
+
+def test_hard_coded_broker_is_found_in_the_source_not_the_effective_value(tmp_path):
+    from celerylab_course.checks import expect_no_hard_coded_urls, hard_coded_urls
+
+    clean = tmp_path / "clean.py"
+    clean.write_text(
+        "import os\nfrom celery import Celery\n\napp = Celery('c')\n"
+        "app.conf.broker_url = os.environ['CELERY_BROKER_URL']  # from the environment\n"
+    )
+    assert hard_coded_urls(str(clean)) == []
+    expect_no_hard_coded_urls(str(clean))
+    cases = {
+        "app = Celery('c', broker='redis://localhost:6379/0')\n": "line 1",
+        "app = Celery('c')\napp.conf.result_backend = 'redis://cache/1'\n": "line 2",
+        "app = Celery('c')\napp.conf.update({'broker_url': 'amqp://guest@rabbit//'})\n": "line 2",
+        "URL = 'rediss://:secret@redis:6380/0'\n": "line 1",
+    }
+    for source, where in cases.items():
+        bad = tmp_path / "bad.py"
+        bad.write_text(source)
+        found = hard_coded_urls(str(bad))
+        assert found and found[0].startswith(where), (source, found)
+        with pytest.raises(AssertionError, match="fixes the broker"):
+            expect_no_hard_coded_urls(str(bad))
+
+
+def test_style_grade_takes_a_share_per_kind_of_finding(tmp_path, capsys):
+    from celerylab_course.checks import style_grade
+
+    module = tmp_path / "m.py"
+    module.write_text('"""Doc."""\n\nX = 1\n')
+    assert style_grade(str(module), 8) == 8
+    long = "# " + "a long comment " * 6 + "end\n"
+    module.write_text('"""Doc."""\n\nX = 1\n' + long + long)
+    assert style_grade(str(module), 8) == 6  # two long lines: one kind, a quarter lost
+    assert "E501" in capsys.readouterr().out
+    module.write_text('"""Doc."""\nimport os,sys\nX=1 # c\n' + long)
+    assert style_grade(str(module), 1) == 0  # four kinds or more: nothing left
