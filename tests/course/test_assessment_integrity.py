@@ -282,3 +282,29 @@ def test_style_grade_takes_a_share_per_kind_of_finding(tmp_path, capsys):
     assert "E501" in capsys.readouterr().out
     module.write_text('"""Doc."""\nimport os,sys\nX=1 # c\n' + long)
     assert style_grade(str(module), 1) == 0  # four kinds or more: nothing left
+
+
+def test_difficulty_split_that_is_not_the_nearest_fails(course):
+    """F03's 12 questions at 60/30/10: 8/3/1 is inside the rounding bounds but 7/4/1 is nearer."""
+
+    def harder_basic(questions):
+        q = next(q for q in questions if q["difficulty"] == "intermediate")
+        q["difficulty"] = "basic"
+
+    _edit_bank(course, "F03-TASK-CONFIG", harder_basic)
+    found = {
+        (f.rule, f.subject) for f in conformance.run(course, REPO) if f.level == conformance.FAIL
+    }
+    assert ("difficulty-split", "F03-TASK-CONFIG") in found
+    assert ("difficulty-mix", "F03-TASK-CONFIG") not in found  # the old rule let it through
+
+
+def test_a_tie_allows_either_nearest_split():
+    from celerylab_course import splitrules
+
+    shares = {"basic": 0.3, "intermediate": 0.5, "advanced": 0.2}
+    for counts in (
+        {"basic": 4, "intermediate": 8, "advanced": 3},
+        {"basic": 5, "intermediate": 7, "advanced": 3},
+    ):
+        assert splitrules.distance(counts, shares, 15) == pytest.approx(1.0)
