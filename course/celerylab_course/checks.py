@@ -170,7 +170,7 @@ def style_grade(path: str, points: float, max_line_length: int = 79) -> float:
     Prints the findings; end a test cell with it to make it the cell's partial grade."""
     problems = pep8_problems(path, max_line_length)
     kinds = Counter(p.split(": ", 1)[1].split()[0] for p in problems if ": " in p)
-    score = round(points * max(0.0, 1 - STYLE_SHARE_PER_KIND * len(kinds)), 2)
+    score = points * max(0.0, 1 - STYLE_SHARE_PER_KIND * len(kinds))
     if problems:
         listed = "\n".join(problems[:10])
         print(
