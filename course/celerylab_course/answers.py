@@ -22,7 +22,7 @@ class AnswerFormatError(AssertionError):
 
 def _letter(given: object) -> str:
     if not isinstance(given, str) or given.strip().upper().rstrip(".)") not in LETTERS:
-        raise AnswerFormatError(f'write one letter, A to D, as a string, e.g. "B" (got {given!r})')
+        raise AnswerFormatError(f"write one letter, A to D, as a string in quotes (got {given!r})")
     return given.strip().upper().rstrip(".)")
 
 

@@ -23,15 +23,16 @@ TYPE_NAMES = {
     "matching": "Matching",
     "scenario": "Scenario analysis",
 }
+# No example shows a letter: a sample answer in the prompt is a hint students follow.
 HOW = {
-    "multiple_choice": 'Set `{var}` to one letter, as a string: `{var} = "B"`.',
+    "multiple_choice": "Set `{var}` to one letter, A to D, as a string in quotes.",
     "true_false": "Set `{var}` to `True` or `False` (no quotes).",
     "fill_blank": 'Set `{var}` to the missing text, as a string: `{var} = "..."`.',
     "matching": (
-        "Set `{var}` to a dict from each term's number to its definition's letter: "
-        '`{var} = {{1: "B", 2: "A", ...}}`.'
+        "Set `{var}` to a dict from each term's number to its definition's letter (a string): "
+        "`{var} = {{1: ..., 2: ..., ...}}`."
     ),
-    "scenario": 'Set `{var}` to the letter of your decision, as a string: `{var} = "B"`.',
+    "scenario": "Set `{var}` to the letter of your decision, A to D, as a string in quotes.",
 }
 
 

@@ -1,11 +1,15 @@
 """Sphinx extension: the course pages, generated from course/ at every build.
 
 One page per learning path and per module (objectives, topics, hours, activities, assessments,
-success criteria, resources, materials) and one lecture script per module, all written from the
-curriculum data and question banks into docs/modules/ before Sphinx reads its sources. Nothing
-there is edited by hand or committed, so the site cannot drift from `course/`.
+success criteria, resources, materials), written from the curriculum data into docs/modules/
+before Sphinx reads its sources. Nothing there is edited by hand or committed, so the site cannot
+drift from `course/`.
 
-`render(curriculum)` returns {relative path: text}; tests and the build both use it.
+The lecture scripts (one per module, with recap questions and their answers from the banks) are
+instructor material: only the instructor build (`-D coursepages_audience=instructor`, see
+scripts/docs.sh) has them; the student site never does.
+
+`render(curriculum, audience)` returns {relative path: text}; tests and the build both use it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ KIND_NAMES = {
 }
 #: Share of a topic's time given to the lecture: the spec's "Conceptual Learning: 30%".
 LECTURE_SHARE = 0.3
+STUDENT, INSTRUCTOR = "student", "instructor"  # the two builds of the site
 
 
 def _cell(text: str) -> str:
@@ -68,7 +73,7 @@ def _example_usage(c: Curriculum, m: Module) -> str | None:
     return ast.get_docstring(ast.parse(path.read_text())) or ""
 
 
-def module_page(c: Curriculum, m: Module) -> str:
+def module_page(c: Curriculum, m: Module, audience: str = STUDENT) -> str:
     level = c.level_of(m)
     mix = c.rules.difficulty.get(level, {})
     paths = ", ".join(f"[{p.title}](path-{p.id}.md)" for p in _paths_of(c, m))
@@ -92,8 +97,11 @@ def module_page(c: Curriculum, m: Module) -> str:
         "",
         f"**Status:** {status}. **Origin:** {origin}.",
         "",
-        f"Lecture script: [{m.short} lecture script]({_page_name(m.code)}-lecture.md).",
-        "",
+        *(
+            [f"Lecture script: [{m.short} lecture script]({_page_name(m.code)}-lecture.md).", ""]
+            if audience == INSTRUCTOR
+            else []
+        ),
         "## Learning objectives",
         "",
         "Upon completion of this module, students will be able to:",
@@ -261,15 +269,16 @@ def path_page(c: Curriculum, p) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def index_page(c: Curriculum) -> str:
+def index_page(c: Curriculum, audience: str = STUDENT) -> str:
     entries = [f"path-{p.id}" for p in c.paths.values()]
+    lecture = ["-lecture"] if audience == INSTRUCTOR else []
     for p in c.paths.values():
         for code in p.modules:
             if code in c.modules and code not in entries:
-                entries += [code, f"{code}-lecture"]
+                entries += [code, *(code + x for x in lecture)]
     for code in sorted(c.modules):  # modules in no path still get their pages
         if code not in entries:
-            entries += [code, f"{code}-lecture"]
+            entries += [code, *(code + x for x in lecture)]
     out = [
         "# Modules",
         "",
@@ -288,21 +297,24 @@ def index_page(c: Curriculum) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(c: Curriculum) -> dict[str, str]:
-    pages = {"index.md": index_page(c)}
+def render(c: Curriculum, audience: str = STUDENT) -> dict[str, str]:
+    if audience not in (STUDENT, INSTRUCTOR):
+        raise ValueError(f"audience must be {STUDENT!r} or {INSTRUCTOR!r}, not {audience!r}")
+    pages = {"index.md": index_page(c, audience)}
     for p in c.paths.values():
         pages[f"path-{p.id}.md"] = path_page(c, p)
     for m in c.modules.values():
-        pages[f"{_page_name(m.code)}.md"] = module_page(c, m)
-        pages[f"{_page_name(m.code)}-lecture.md"] = lecture_page(c, m)
+        pages[f"{_page_name(m.code)}.md"] = module_page(c, m, audience)
+        if audience == INSTRUCTOR:
+            pages[f"{_page_name(m.code)}-lecture.md"] = lecture_page(c, m)
     return pages
 
 
-def write(srcdir: Path, curriculum: Curriculum | None = None) -> list[str]:
+def write(srcdir: Path, curriculum: Curriculum | None = None, audience: str = STUDENT) -> list[str]:
     """Replace srcdir/modules/ with freshly rendered pages; unchanged files keep their mtime so
     Sphinx does not re-read them."""
     out = srcdir / OUT
-    pages = render(curriculum or Curriculum.load())
+    pages = render(curriculum or Curriculum.load(), audience)
     if out.exists():
         for old in out.iterdir():
             if old.name not in pages and old.name != ".gitignore":
@@ -316,9 +328,10 @@ def write(srcdir: Path, curriculum: Curriculum | None = None) -> list[str]:
 
 
 def _on_config_inited(app, config) -> None:
-    write(Path(app.srcdir))
+    write(Path(app.srcdir), audience=config.coursepages_audience)
 
 
 def setup(app):
+    app.add_config_value("coursepages_audience", STUDENT, "env", [str])
     app.connect("config-inited", _on_config_inited)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

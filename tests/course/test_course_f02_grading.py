@@ -51,3 +51,30 @@ def test_success_criteria_read_from_the_gradebook(tmp_path):
         "Handle errors gracefully in task implementations": criteria.MET,
     }
     assert "3 of 4 success criteria met" in criteria.format_report(outcomes)
+
+
+def test_float_results_a_hard_coded_broker_and_a_long_line_each_cost_their_share(tmp_path):
+    """Issue 21: an add() that goes through float passes a lenient check, a broker written in
+    the module is overridden by the environment, and one long comment line used to cost the
+    whole style point. Each now loses exactly what it should."""
+    sub = tmp_path / "sub"
+    shutil.copytree(REPO / "source" / "f02-calculator-lab", sub)
+    nb_path = sub / "calculator-lab.ipynb"
+    nb = json.loads(nb_path.read_text())
+    cell = next(c for c in nb["cells"] if c["id"] == "calculator-module")
+    text = "".join(cell["source"])
+    text = text.replace("    return a + b", "    return float(a) + b")
+    text = text.replace(
+        'app = Celery("calculator")',
+        'app = Celery("calculator", broker="redis://localhost:6379/0")\n'
+        "# A comment line that runs on and on, past the seventy-nine characters PEP 8 allows.",
+    )
+    cell["source"] = text
+    nb_path.write_text(json.dumps(nb))
+    result = autograde("f02-calculator-lab", sub, tmp_path)
+    assert result.grades["test-direct-calls"][0] == 0
+    assert "two ints give an int" in result.feedback
+    assert result.grades["test-registered-tasks"][0] == 0
+    assert "fixes the broker or result backend in code" in result.feedback
+    assert result.grades["test-pep8"] == (0.75, 1)  # one kind of finding: E501
+    assert result.grades["test-type-errors"] == (2, 2)

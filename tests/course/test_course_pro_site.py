@@ -1,6 +1,6 @@
 """The course site (docs/): module pages come from the curriculum data, every path and module
-has its page and lecture script, and the link check catches broken links and anchors. The full
-build (warnings as errors) runs in .ci/course-checks.sh."""
+has its page (and, in the instructor build, its lecture script), and the link check catches
+broken links and anchors. The full build (warnings as errors) runs in .ci/course-checks.sh."""
 
 import sys
 from pathlib import Path
@@ -15,7 +15,7 @@ import coursepages  # noqa: E402
 import sitelinks  # noqa: E402
 
 CURRICULUM = Curriculum.load()
-PAGES = coursepages.render(CURRICULUM)
+PAGES = coursepages.render(CURRICULUM, coursepages.INSTRUCTOR)
 
 
 def test_every_path_and_module_has_pages_listed_in_the_index():

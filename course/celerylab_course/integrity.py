@@ -1,0 +1,127 @@
+"""How far a student gets without knowing Celery: the papers students sit, and what
+knowledge-free strategies score on them.
+
+A *paper* is the list of questions one assignment shows: a module's quiz (its bank) or an exam's
+theory part (as drawn). The strategies need no knowledge of the subject: always the same letter
+with always the same True/False, always the longest option, or answering at random (its expected
+score). Only autograded points count, so the figures are an upper bound on what guessing earns.
+
+    python -m celerylab_course.integrity      # the highest knowledge-free score per paper
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+
+from celerylab_course.curriculum import Curriculum, Question
+
+LETTERS = "ABCD"
+CHOICE = ("multiple_choice", "scenario")
+#: Above this share of a paper's autograded points, guessing is a way through the paper.
+GUESS_LIMIT = 0.5
+
+
+@dataclass(frozen=True)
+class Paper:
+    name: str  # the assignment, e.g. f03-quiz or exam-foundation
+    questions: tuple[Question, ...]
+
+
+def quiz_papers(curriculum: Curriculum) -> list[Paper]:
+    return [
+        Paper(m.quiz.assignment, curriculum.banks[m.code].questions)
+        for m in curriculum.modules.values()
+        if m.quiz.assignment and m.code in curriculum.banks
+    ]
+
+
+def exam_papers(curriculum: Curriculum) -> list[Paper]:
+    from celerylab_course import exams
+
+    found = []
+    for e in exams.load(curriculum).values():
+        if e.status != "ready":
+            continue
+        try:
+            found.append(Paper(e.id, tuple(exams.draw(curriculum, e))))
+        except exams.DrawError:
+            continue  # the conformance rule exam-draw reports it; there is no paper to play
+    return found
+
+
+def papers(curriculum: Curriculum) -> list[Paper]:
+    return sorted(quiz_papers(curriculum) + exam_papers(curriculum), key=lambda p: p.name)
+
+
+def is_choice(q: Question) -> bool:
+    return q.type in CHOICE and q.answer is not None and bool(q.options)
+
+
+def longest(q: Question) -> str:
+    """The letter of the longest option (the first one on a tie)."""
+    lengths = [len(o) for o in q.options]
+    return LETTERS[lengths.index(max(lengths))]
+
+
+def _score(paper: Paper, choose, tf: bool) -> float:
+    """Share of the paper's autograded points earned answering choices with `choose(q)` and
+    every True/False item with `tf`; fill-ins and matchings earn nothing."""
+    auto = [q for q in paper.questions if q.autograded]
+    won = sum(
+        (is_choice(q) and choose(q) == q.answer) or (q.type == "true_false" and q.answer is tf)
+        for q in auto
+    )
+    return won / len(auto) if auto else 0.0
+
+
+def strategies(paper: Paper) -> dict[str, float]:
+    """Strategy name -> share of the autograded points it earns on the paper."""
+    out = {}
+    for tf in (True, False):
+        for letter in LETTERS:
+            out[f'always "{letter}", always {tf}'] = _score(paper, lambda q, x=letter: x, tf)
+        out[f"longest option, always {tf}"] = _score(paper, longest, tf)
+    auto = [q for q in paper.questions if q.autograded]
+    expected = sum(
+        1 / len(q.options) if is_choice(q) else 0.5 * (q.type == "true_false") for q in auto
+    )
+    out["random"] = expected / len(auto) if auto else 0.0
+    return out
+
+
+def best(paper: Paper) -> tuple[str, float]:
+    """The knowledge-free strategy that scores highest on the paper, and its score."""
+    return max(strategies(paper).items(), key=lambda kv: kv[1])
+
+
+def key_letters(questions) -> Counter:
+    return Counter(q.answer for q in questions if is_choice(q))
+
+
+def key_is_longest(q: Question) -> bool:
+    """The key is strictly the longest option (a tie gives the key away less)."""
+    lengths = [len(o) for o in q.options]
+    k = LETTERS.index(q.answer)
+    return all(lengths[k] > n for i, n in enumerate(lengths) if i != k)
+
+
+def report(curriculum: Curriculum) -> str:
+    lines = [f"{'paper':<24} {'best':>5}  strategy"]
+    for p in papers(curriculum):
+        name, score = best(p)
+        flag = "  <- at or above the limit" if score >= GUESS_LIMIT else ""
+        lines.append(f"{p.name:<24} {score:>5.0%}  {name}{flag}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    curriculum = Curriculum.load()
+    print(report(curriculum))
+    worst = max(best(p)[1] for p in papers(curriculum))
+    return 1 if worst >= GUESS_LIMIT else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Conformance rules that keep assessments from being passed without the knowledge they test.
+
+- key-letters: no letter holds more than 35% of a bank's choice keys.
+- key-longest: the key is the strictly longest option in at most 40% of a bank's choice items.
+- answer-echo: no fill-in answer appears among another item's options on the same paper, quiz
+  or exam: a student who must write "acks_late" finds it offered next door. (Prompts may name
+  the subject's words, and a choice key shown among another item's options is still one option
+  of four there.)
+- guessing: no knowledge-free strategy (celerylab_course.integrity) earns half a paper's
+  autograded points.
+
+conformance.run() runs RULES after its own; each rule yields conformance.Finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from celerylab_course import integrity
+from celerylab_course.conformance import FAIL, OK, Context, Finding
+from celerylab_course.curriculum import Question
+
+MAX_LETTER_SHARE = 0.35
+MAX_LONGEST_SHARE = 0.40
+#: Shorter answers ("json", "5") are ordinary words of the subject; echoing them is no hint.
+MIN_ECHO_CHARS = 4
+
+
+def rule_key_letters(ctx: Context) -> Iterator[Finding]:
+    for code, bank in sorted(ctx.curriculum.banks.items()):
+        letters = integrity.key_letters(bank.questions)
+        n = sum(letters.values())
+        if not n:
+            continue
+        letter, top = letters.most_common(1)[0]
+        yield Finding(
+            OK if top / n <= MAX_LETTER_SHARE else FAIL,
+            "key-letters",
+            code,
+            f"most frequent key {letter}: {top} of {n} choice items ({top / n:.0%}, "
+            f"limit {MAX_LETTER_SHARE:.0%})",
+        )
+
+
+def rule_key_longest(ctx: Context) -> Iterator[Finding]:
+    for code, bank in sorted(ctx.curriculum.banks.items()):
+        choice = [q for q in bank.questions if integrity.is_choice(q)]
+        if not choice:
+            continue
+        longest = [q.id for q in choice if integrity.key_is_longest(q)]
+        share = len(longest) / len(choice)
+        yield Finding(
+            OK if share <= MAX_LONGEST_SHARE else FAIL,
+            "key-longest",
+            code,
+            f"key is the longest option in {len(longest)} of {len(choice)} choice items "
+            f"({share:.0%}, limit {MAX_LONGEST_SHARE:.0%})",
+        )
+
+
+def answers_of(q: Question) -> list[str]:
+    """The texts a student must write to answer q: a fill-in's accepted answers."""
+    found = [str(a) for a in q.answers] if q.type == "fill_blank" else []
+    return [a.strip().strip("`").strip() for a in found if len(a.strip("` ")) >= MIN_ECHO_CHARS]
+
+
+def _shown(q: Question) -> str:
+    """The text q offers as possible answers."""
+    return "\n".join([*q.options, *(t for pair in q.pairs for t in pair)])
+
+
+def echoes(questions) -> list[str]:
+    """ "<item>'s answer <text> appears in <other item>" for every answer on the paper that
+    another item offers as an option (whole words, any case)."""
+    found = []
+    for q in questions:
+        for answer in answers_of(q):
+            pattern = re.compile(rf"(?<!\w){re.escape(answer)}(?!\w)", re.IGNORECASE)
+            found += [
+                f"{q.id}'s answer {answer!r} appears in {other.id}"
+                for other in questions
+                if other is not q and pattern.search(_shown(other))
+            ]
+    return found
+
+
+def rule_answer_echo(ctx: Context) -> Iterator[Finding]:
+    for paper in integrity.papers(ctx.curriculum):
+        problems = echoes(paper.questions)
+        yield Finding(
+            FAIL if problems else OK,
+            "answer-echo",
+            paper.name,
+            "; ".join(problems) or "no answer appears in another item on the paper",
+        )
+
+
+def rule_guessing(ctx: Context) -> Iterator[Finding]:
+    for paper in integrity.papers(ctx.curriculum):
+        name, score = integrity.best(paper)
+        yield Finding(
+            OK if score < integrity.GUESS_LIMIT else FAIL,
+            "guessing",
+            paper.name,
+            f"best knowledge-free strategy ({name}) earns {score:.0%} of the autograded points "
+            f"(limit: below {integrity.GUESS_LIMIT:.0%})",
+        )
+
+
+RULES = [rule_key_letters, rule_key_longest, rule_answer_echo, rule_guessing]
