@@ -89,27 +89,30 @@ def test_the_logged_in_student_reaches_their_lab_on_its_origin_through_oauth(stu
     origins, all over HTTPS; the lab's own cookie stays on the lab's name."""
     student.start(STUDENT, timeout=120)
     session = login(STUDENT, initial_passwords()[STUDENT])
-    r = session.get(f"{LAB}/user/{STUDENT}/api/status", timeout=60)
-    hops = [urlsplit(h.url).netloc for h in r.history]
-    assert r.status_code == 200 and "started" in r.json(), (r.status_code, r.text[:300], hops)
-    assert urlsplit(r.url).netloc == urlsplit(LAB).netloc
+    page = session.get(f"{LAB}/user/{STUDENT}/lab", timeout=60)
+    hops = [urlsplit(h.url).netloc for h in page.history]
+    assert page.status_code == 200, (page.status_code, page.url, page.text[:300], hops)
+    assert urlsplit(page.url).netloc == urlsplit(LAB).netloc, page.url
     assert urlsplit(URL).netloc in hops, f"the lab did not ask the hub: {hops}"
+    r = session.get(f"{LAB}/user/{STUDENT}/api/status", timeout=60)
+    assert r.status_code == 200 and "started" in r.json(), (r.status_code, r.text[:300])
     lab_cookies = [c for c in session.cookies if c.name.startswith("jupyterhub-user-")]
     assert lab_cookies and all(c.domain == urlsplit(LAB).hostname for c in lab_cookies)
     assert all(c.secure for c in lab_cookies)
 
 
 def test_course_services_have_their_own_origins(ops):
-    """Every course service (formgrader...) is routed on <service>--service.<domain> and is
-    reached there through HTTPS, sending a visitor to log in at the hub."""
+    """Every service with a URL is routed on <service>--service.<domain>; each course's
+    formgrader answers there through HTTPS, sending a visitor to log in at the hub."""
     routes = ops.api("GET", "/proxy").json()
-    services = [s for s in ops.api("GET", "/services").json().values() if s.get("url")]
-    assert services, "no course service is routed (celerylab courses sync)"
-    for service in services:
-        name = service["name"]
-        here = origin(URL, name, "service")
-        key = f"/{urlsplit(here).hostname}/services/{name}/"
+    services = [s["name"] for s in ops.api("GET", "/services").json().values() if s.get("url")]
+    for name in services:
+        key = f"/{urlsplit(origin(URL, name, 'service')).hostname}/services/{name}/"
         assert key in routes, f"{name} is not routed at its own origin: {sorted(routes)}"
+    graders = [name for name in services if name.startswith("formgrader-")]
+    assert graders, f"no course's formgrader is routed (celerylab courses sync): {services}"
+    for name in graders:
+        here = origin(URL, name, "service")
         r = requests.get(f"{here}/services/{name}/", allow_redirects=False, timeout=30)
         assert r.status_code in (302, 303), (name, r.status_code, r.text[:200])
         assert r.headers["Location"].startswith(f"{URL}/hub/"), r.headers["Location"]
