@@ -225,12 +225,12 @@ upgrade() {
   [ "$hub_before" != "$hub_after" ] || { echo "the hub still runs the old image" >&2; return 1; }
   (cd "$WORK/celerylab" && docker compose exec -T hub python3 -c 'import celerylab_hub._upgrade_test') || return 1
   # The recreated proxy learns the running labs' routes from the hub once it has started; it
-  # routes by host: student1's lab is at student1.<domain>/user/student1/.
+  # routes by host: the hub's API lists student1's lab as "student1.<domain>/user/student1/".
   local token i
   token=$(sed -n 's/^CELERYLAB_API_TOKEN=//p' "$WORK/celerylab/ops.env")
   for i in $(seq 1 60); do
     curl -sf --cacert "$WORK/tls/ca/ca.crt" -H "Authorization: token $token" \
-      "$CELERYLAB_DEPLOY_URL/hub/api/proxy" | grep -qF "\"/student1.$DOMAIN/user/student1/\"" && break
+      "$CELERYLAB_DEPLOY_URL/hub/api/proxy" | grep -qF "\"student1.$DOMAIN/user/student1/\"" && break
     [ "$i" = 60 ] && { echo "student1's route did not come back within a minute" >&2; return 1; }
     sleep 1
   done
