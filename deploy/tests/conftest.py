@@ -4,7 +4,12 @@ The deployment is reached only through its HTTPS port on 127.0.0.1, with the cer
 verified against the CA the playbook made (never verify=False). The hub client is the
 integration tests' own (integration-tests/hubclient.py), imported, not copied.
 
-Settings (from run.sh): CELERYLAB_DEPLOY_URL, CELERYLAB_DEPLOY_HTTP_URL, CELERYLAB_DEPLOY_CA,
+Every lab and course service has its own origin below the hub's name (<user>.<domain>), which
+resolves to this machine with no DNS (*.localhost, through libnss-myhostname; run.sh installs
+it), and the deployment's certificate names *.<domain> too.
+
+Settings (from run.sh): CELERYLAB_DEPLOY_URL (the hub's public URL, CELERYLAB_PUBLIC_URL of the
+deployment), CELERYLAB_DEPLOY_HTTP_URL, CELERYLAB_DEPLOY_CA,
 CELERYLAB_DEPLOY_DIR (the compose project directory on this host), CELERYLAB_DEPLOY_STATE (a
 file the backup drill keeps what it wrote in, between its two halves),
 CELERYLAB_DEPLOY_PROMETHEUS_URL (Prometheus's port on 127.0.0.1).
@@ -27,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "integration-tests"))
 from hubclient import Hub  # noqa: E402
 
-URL = os.environ.get("CELERYLAB_DEPLOY_URL", "https://127.0.0.1:18443")
-HTTP_URL = os.environ.get("CELERYLAB_DEPLOY_HTTP_URL", "http://127.0.0.1:18080")
+URL = os.environ.get("CELERYLAB_DEPLOY_URL", "https://celerylab.localhost:18443")
+HTTP_URL = os.environ.get("CELERYLAB_DEPLOY_HTTP_URL", "http://celerylab.localhost:18080")
 WORK = Path(tempfile.gettempdir()) / "celerylab-deploy-ci"  # celerylab_local_root (run.sh)
 CA = os.environ.get("CELERYLAB_DEPLOY_CA", str(WORK / "tls" / "ca" / "ca.crt"))
 STACK_DIR = Path(os.environ.get("CELERYLAB_DEPLOY_DIR", WORK / "celerylab"))
@@ -91,9 +96,14 @@ def own_token(session: requests.Session, username: str) -> str:
     return r.json()["token"]
 
 
+def hub(token: str) -> Hub:
+    """The hub's API with a token; labs and services at their own origins, over HTTPS."""
+    return Hub(URL, token, public_url=URL)
+
+
 @pytest.fixture(scope="session")
 def ops() -> Hub:
-    return Hub(URL, ops_token())
+    return hub(ops_token())
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +112,7 @@ def student() -> Hub:
     password = initial_passwords().get(STUDENT)
     assert password, f"no initial password for {STUDENT} in {STACK_DIR}/credentials/"
     session = login(STUDENT, password)
-    return Hub(URL, own_token(session, STUDENT))
+    return hub(own_token(session, STUDENT))
 
 
 def course_container() -> str:

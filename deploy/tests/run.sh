@@ -4,9 +4,11 @@
 #  1. yamllint and ansible-lint (production profile); --syntax-check of every playbook against
 #     every inventory;
 #  2. site.yml against this machine (inventories/local: project clab-deploy, HTTPS on
-#     127.0.0.1:18443), then again: the second run must report changed=0;
+#     127.0.0.1:18443 as celerylab.localhost), then again: the second run must report changed=0;
+#     then the acme Caddyfile's on-demand TLS "ask" endpoint, in the proxy image with no network;
 #  3. test_https.py: HTTP redirects to HTTPS, security headers, the certificate verified against
-#     the CA the playbook made; a roster student logs in through HTTPS, gets a lab, runs a task;
+#     the CA the playbook made, for the hub's name and a lab's own (<user>.celerylab.localhost);
+#     a roster student logs in through HTTPS, gets a lab on its own origin, runs a task;
 #  4. upgrade: a changed repository rebuilds the hub image and recreates the hub; the student's
 #     running lab is untouched, and their data stays (the drill below logs in and finds it);
 #  5. backup drill: a file in the student's home and an nbgrader-graded submission; a backup;
@@ -65,6 +67,14 @@ command -v rsync >/dev/null 2>&1 || {
   else
     missing "rsync is missing"
   fi
+}
+# Every lab is on its own origin, <user>.celerylab.localhost (inventories/local): the tests'
+# clients resolve *.localhost to loopback through glibc's myhostname module.
+getent hosts probe.celerylab.localhost >/dev/null 2>&1 || {
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnss-myhostname >/dev/null
+  fi
+  getent hosts probe.celerylab.localhost >/dev/null 2>&1 || missing "*.localhost does not resolve (libnss-myhostname)"
 }
 stamp="$VENV/.installed-$(sha256sum "$ROOT/requirements/deploy.txt" | cut -c1-12)"
 if [ ! -e "$stamp" ]; then
@@ -189,11 +199,15 @@ syntax() {
 check "syntax-check: site.yml, restore.yml x 4 inventories" syntax
 
 # --- 2. site.yml, twice -----------------------------------------------------------------
-check "site.yml on this machine (TLS on 127.0.0.1:18443)" playbook local site.yml site-1.log
+check "site.yml on this machine (TLS on 127.0.0.1:18443, celerylab.localhost)" playbook local site.yml site-1.log
 check "site.yml again: changed=0" idempotent local site-2.log
+check "acme mode: on-demand certificates only for one label below the domain" \
+  tests/acme-ask-check.sh clab-deploy/tls-proxy:latest
 
 # --- 3. HTTPS smoke test --------------------------------------------------------------------
-export CELERYLAB_DEPLOY_URL=https://127.0.0.1:18443 CELERYLAB_DEPLOY_HTTP_URL=http://127.0.0.1:18080
+# The hub's name (celerylab_tls_domain in inventories/local); labs at <user>.<it>.
+DOMAIN=celerylab.localhost
+export CELERYLAB_DEPLOY_URL=https://$DOMAIN:18443 CELERYLAB_DEPLOY_HTTP_URL=http://$DOMAIN:18080
 export CELERYLAB_DEPLOY_CA="$WORK/tls/ca/ca.crt" CELERYLAB_DEPLOY_DIR="$WORK/celerylab"
 export CELERYLAB_DEPLOY_STATE="$WORK/drill.json"
 check "HTTPS smoke test" pytest_ tests/test_https.py
@@ -210,12 +224,13 @@ upgrade() {
   hub_after=$(docker inspect -f '{{.Image}}' clab-deploy-hub-1)
   [ "$hub_before" != "$hub_after" ] || { echo "the hub still runs the old image" >&2; return 1; }
   (cd "$WORK/celerylab" && docker compose exec -T hub python3 -c 'import celerylab_hub._upgrade_test') || return 1
-  # The recreated proxy learns the running labs' routes from the hub once it has started.
+  # The recreated proxy learns the running labs' routes from the hub once it has started; it
+  # routes by host: the hub's API lists student1's lab as "student1.<domain>/user/student1/".
   local token i
   token=$(sed -n 's/^CELERYLAB_API_TOKEN=//p' "$WORK/celerylab/ops.env")
   for i in $(seq 1 60); do
     curl -sf --cacert "$WORK/tls/ca/ca.crt" -H "Authorization: token $token" \
-      https://127.0.0.1:18443/hub/api/proxy | grep -q '"/user/student1/"' && break
+      "$CELERYLAB_DEPLOY_URL/hub/api/proxy" | grep -qF "\"student1.$DOMAIN/user/student1/\"" && break
     [ "$i" = 60 ] && { echo "student1's route did not come back within a minute" >&2; return 1; }
     sleep 1
   done
@@ -269,11 +284,13 @@ fi
 check "site.yml, swarm topology (single-node swarm)" playbook local-swarm site.yml swarm-1.log
 # The rest of site.yml is proven idempotent above; here the swarm's own tasks.
 check "the swarm play again (--tags swarm): changed=0" idempotent local-swarm swarm-2.log --tags swarm
-check "swarm: labels, overlay network, the hub's swarm spawner" tests/swarm-check.sh clab-swarm "$WORK/swarm/celerylab"
+check "swarm: labels, overlay network, the hub's swarm spawner" \
+  tests/swarm-check.sh clab-swarm "$WORK/swarm/celerylab" https://celerylab-swarm.localhost:18543
 check "swarm: the grading fleet's service on the grader node grades a sealed submission" \
   tests/swarm-grader-check.sh clab-swarm "$WORK/swarm/celerylab"
 swarm_lab() {
-  CELERYLAB_DEPLOY_URL=https://127.0.0.1:18543 CELERYLAB_DEPLOY_HTTP_URL=http://127.0.0.1:18180 \
+  CELERYLAB_DEPLOY_URL=https://celerylab-swarm.localhost:18543 \
+    CELERYLAB_DEPLOY_HTTP_URL=http://celerylab-swarm.localhost:18180 \
     CELERYLAB_DEPLOY_CA="$WORK/swarm/tls/ca/ca.crt" CELERYLAB_DEPLOY_DIR="$WORK/swarm/celerylab" \
     CELERYLAB_DEPLOY_PROJECT=clab-swarm pytest_ tests/test_swarm_lab.py
 }

@@ -16,8 +16,8 @@ import subprocess
 import time
 
 import pytest
-from conftest import STACK_DIR, STUDENT, URL, initial_passwords, login, own_token
-from hubclient import Hub
+from conftest import STACK_DIR, STUDENT, URL, hub, initial_passwords, login, own_token
+from hubclient import origin
 
 PROJECT = os.environ.get("CELERYLAB_DEPLOY_PROJECT", "clab-swarm")
 SERVICE = f"{PROJECT}-lab-{STUDENT}"
@@ -58,6 +58,7 @@ def test_lab_is_a_swarm_service_on_a_lab_node_and_runs_a_task(student):
     assert host["PidsLimit"] == 512 and host["CapDrop"] == ["ALL"]
 
     lab = student.lab(STUDENT)
+    assert lab.base == f"{origin(URL, STUDENT)}/user/{STUDENT}", lab.base  # its own origin
     try:
         out = lab.run("from tasks import add\nprint(add.delay(2, 3).get(timeout=30))", timeout=90)
         assert out.strip() == "5"
@@ -67,7 +68,7 @@ def test_lab_is_a_swarm_service_on_a_lab_node_and_runs_a_task(student):
 
 def test_a_rejected_lab_fails_the_spawn_with_the_swarm_reason():
     name = "student2"
-    hub = Hub(URL, own_token(login(name, initial_passwords()[name]), name))
+    student2 = hub(own_token(login(name, initial_passwords()[name]), name))
     env = dict(
         line.split("=", 1) for line in (STACK_DIR / ".env").read_text().splitlines() if "=" in line
     )
@@ -79,7 +80,7 @@ def test_a_rejected_lab_fails_the_spawn_with_the_swarm_reason():
     try:
         t0 = time.monotonic()
         with pytest.raises(RuntimeError) as failure:
-            hub.start(name, timeout=60)
+            student2.start(name, timeout=60)
         took = time.monotonic() - t0
     finally:
         docker("tag", image_id, image)
@@ -91,9 +92,9 @@ def test_a_rejected_lab_fails_the_spawn_with_the_swarm_reason():
     service = f"{PROJECT}-lab-{name}"
     states = docker("service", "ps", service, "--format", "{{.CurrentState}}")
     assert states.startswith("Rejected"), states
-    hub.start(name, timeout=120)
+    student2.start(name, timeout=120)
     assert docker("service", "ps", service, "--format", "{{.CurrentState}}").startswith("Running")
-    hub.stop(name)
+    student2.stop(name)
     assert service not in docker("service", "ls", "--format", "{{.Name}}").split()
 
 
