@@ -131,9 +131,12 @@ def test_student_submits_from_the_assignments_tab_and_instructor_sees_it(
     finally:
         page.close()
 
-    # The instructor: straight to the formgrader service (no lab of her own is started).
-    page = log_in(browser, TEACHER, course[TEACHER], f"{FORMGRADER}/")
+    # The instructor: logs in at the hub, then opens the formgrader on its own origin (the
+    # Services menu's link); no lab of her own is started.
+    page = log_in(browser, TEACHER, course[TEACHER], "/hub/home")
     try:
+        page.wait_for_url("**/hub/home**")
+        page.goto(f"{FORMGRADER}/")
         page.wait_for_url("**/services/formgrader-c101/formgrader**")
         page.get_by_role("link", name="Manage Assignments").first.wait_for()
         shot(page, "4-formgrader")

@@ -152,7 +152,9 @@ def test_prometheus_shows_hub_labs_course_and_host_up(class_working, prometheus)
         assert labs[name]["labels"]["student"] == name
         assert labs[name]["labels"]["course"] == "c101"
         # on the compose network, not through the proxy (that would count as activity)
-        assert labs[name]["scrapeUrl"] == f"http://{TEST_STACK.project}-lab-{name}:9100/metrics"
+        url, _, query = labs[name]["scrapeUrl"].partition("?")
+        assert url == f"http://{TEST_STACK.project}-lab-{name}:9100/metrics"
+        assert query.startswith("token=")  # the lab's own token, from discovery
     wait_for("the course container scraped", lambda: "c101" in prometheus.up("courses"))
     assert "docker-host" in prometheus.up("node")
 
