@@ -1,0 +1,284 @@
+"""Judge ONE hidden test in a process of its own, where the student's code cannot decide the
+verdict (the trust model: docs/grading.md, "Hidden tests").
+
+celerylab_lab.sandbox_grade starts `python -I -m celerylab_lab.sandbox_judge <pass> <fail>` for
+each test cell, in a fresh copy of the submitted workspace, and writes one line on stdin: the
+notebook's code cells before the test (the student's and the given ones, never another test)
+and the test's source. The verdict is a connection to one of two Unix sockets the grader
+listens on; the grader takes a connection to <pass> from this very process (its pid, by
+SO_PEERCRED) as the only proof that the test passed.
+
+Why the student's code cannot make that connection:
+- an audit hook, installed before any student code and never removable, lets a connection to
+  <pass> through only when it is made by `main` itself, called from this module's top level
+  under runpy and nothing else, with main's own local `verdict` equal to "pass". A frame's
+  local variables cannot be changed from Python (3.11) once tracing is refused, so only main's
+  own code, after the test's code returned, can set it;
+- the same hook refuses what would change that: tracing and profiling, other audit hooks,
+  ctypes, the garbage collector's object scans, other threads' frames, /proc/*/mem and
+  writable /proc files, and replacing a function's code;
+- the student's cells run on a thread of their own, so main's frame is not under them; main
+  binds everything it uses after them to its own locals first (no module global is read again);
+- before the test, main puts back the builtins, sys.modules and the course's test helpers
+  (celerylab_course.*), and runs the test in a namespace whose builtins are a copy taken before
+  any student code ran; a thread still running then, or after the test, fails the test.
+
+Anything else is a failure: an exception (SystemExit included), os._exit, a timeout.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import signal
+import socket
+import stat
+import _socket as _socketmodule
+import sys
+import threading
+import time
+import types
+
+#: The course's test helpers: put back as they were before the student's code ran.
+TRUSTED_PREFIX = "celerylab_course"
+TRUSTED = ("celerylab_course.labkit", "celerylab_course.checks", "celerylab_course.answers")
+REFUSED = {"sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._current_frames"}
+REFUSED_PREFIXES = ("ctypes.", "gc.get_")
+
+
+def _install_guard(
+    pass_path: str,
+    main_code,
+    module_file: str,
+    bootstrap: frozenset,
+    protected: frozenset,
+    armed: list,
+) -> None:
+    """The audit hook. Everything it uses is bound here: it reads no module global later.
+
+    While `armed` (the test runs, on the main thread) no frame can be had: neither by
+    sys._getframe nor from a traceback or generator, so the code the test calls cannot reach
+    main's frame (the ValueError is what sys._getframe raises for a stack too shallow, and what
+    logging, typing and namedtuple already expect)."""
+    getframe, stat_of, writable = sys._getframe, os.stat, stat.S_IWUSR
+    thread_id, main_thread = threading.get_ident, threading.get_ident()
+    frame_attributes = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"))
+    proc_dev = os.stat("/proc").st_dev if os.path.isdir("/proc") else None
+    refused, prefixes, is_str = frozenset(REFUSED), REFUSED_PREFIXES, str
+
+    def by_main_with_a_pass() -> bool:
+        frame = getframe(2)  # 0: this function, 1: the hook, 2: whoever called connect()
+        if frame.f_code is not main_code or frame.f_locals.get("verdict") != "pass":
+            return False
+        frame = frame.f_back
+        if frame is None or frame.f_code.co_filename != module_file:
+            return False
+        frame = frame.f_back
+        while frame is not None:  # runpy, down to the interpreter's own start
+            if frame.f_code not in bootstrap:
+                return False
+            frame = frame.f_back
+        return True
+
+    def guard(event: str, args: tuple) -> None:
+        if armed[0] and thread_id() == main_thread:
+            if event == "sys._getframe":
+                raise ValueError("call stack is not deep enough")
+            if event == "object.__getattr__" and len(args) > 1 and args[1] in frame_attributes:
+                raise AttributeError(f"{args[1]} is not available while grading")
+        if event in refused or event.startswith(prefixes):
+            raise RuntimeError(f"{event} is not allowed while grading")
+        if event == "object.__setattr__" and len(args) > 1 and args[1] == "__code__":
+            if id(args[0]) in protected:
+                raise RuntimeError("replacing a test helper's code is not allowed while grading")
+        if event == "open" and args and isinstance(args[0], is_str | bytes) and proc_dev:
+            try:
+                info = stat_of(args[0])
+            except OSError:
+                return
+            if info.st_dev == proc_dev and info.st_mode & writable:
+                raise RuntimeError(f"opening {args[0]!r} is not allowed while grading")
+        if event == "socket.connect" and len(args) > 1 and args[1] == pass_path:
+            if not by_main_with_a_pass():
+                raise RuntimeError("only the judge reports a pass")
+
+    sys.addaudithook(guard)
+
+
+def _trusted_state() -> list[tuple]:
+    """(module, its dict, [(function, defaults, kwdefaults)], [(class, its dict)]), copied."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(TRUSTED_PREFIX) or module is None:
+            continue
+        functions, classes = [], []
+        for value in vars(module).values():
+            if isinstance(value, types.FunctionType):
+                functions.append((value, value.__defaults__, value.__kwdefaults__))
+            elif isinstance(value, type) and value.__module__ == module.__name__:
+                classes.append((value, dict(vars(value))))
+                for member in vars(value).values():
+                    if isinstance(member, types.FunctionType):
+                        functions.append((member, member.__defaults__, member.__kwdefaults__))
+        found.append((module, dict(vars(module)), functions, classes))
+    return found
+
+
+def raised_in(error: BaseException, codes: frozenset) -> bool:
+    """Whether the innermost frame of the error's traceback runs one of `codes`."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code in codes
+
+
+def _shell():
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False  # no history thread, no database
+    config.HistoryManager.hist_file = ":memory:"
+    return InteractiveShell.instance(config=config, colors="NoColor")
+
+
+def main(pass_path: str, fail_path: str) -> None:  # noqa: C901, PLR0912, PLR0915 - one frame, on purpose
+    # Everything used after the student's code is bound here, before it: locals cannot be
+    # rebound from outside this frame, module globals and builtins can.
+    _exec, _len, _listdir, _vars, _setattr, _delattr = exec, len, os.listdir, vars, setattr, delattr
+    _dict, _type, _set, _chdir, _base = dict, type, set, os.chdir, BaseException
+    _socket, _unix, _stream = _socketmodule.socket, socket.AF_UNIX, socket.SOCK_STREAM
+    _sig, _dfl, _mask, _block = (
+        signal.signal,
+        signal.SIG_DFL,
+        signal.pthread_sigmask,
+        signal.SIG_BLOCK,
+    )
+    _join, _thread, _sleep = threading.Thread.join, threading.Thread, time.sleep
+
+    def alone(_len=_len, _listdir=_listdir, _sleep=_sleep) -> bool:
+        # A thread that has just returned takes a moment to leave the OS's list.
+        for _ in range(40):
+            if _len(_listdir("/proc/self/task")) == 1:
+                return True
+            _sleep(0.05)
+        return False
+
+    import runpy
+
+    program = json.loads(sys.stdin.readline())
+    for name in TRUSTED:
+        try:
+            __import__(name)
+        except ImportError:  # a lab image without the course package: nothing to guard
+            pass
+    test = compile(program["test"], "<hidden test>", "exec")
+    shell = _shell()
+    trusted = _trusted_state()
+    protected = frozenset(id(f) for _, _, functions, _ in trusted for f, _, _ in functions)
+    bootstrap = frozenset((runpy._run_code.__code__, runpy._run_module_as_main.__code__))
+    armed = [False]
+    _install_guard(pass_path, main.__code__, __file__, bootstrap, protected, armed)
+    # An AssertionError raised by the course's check helpers says what to fix: it is passed on.
+    checks = sys.modules.get("celerylab_course.checks")
+    teaching = frozenset(
+        f.__code__
+        for f in (vars(checks).values() if checks else ())
+        if isinstance(f, types.FunctionType)
+    )
+    _assertion, _str = AssertionError, str
+    user_ns = shell.user_ns
+    _signals = list(signal.valid_signals())
+    builtins_dict = builtins.__dict__
+    pristine = _dict(builtins_dict)
+    modules, saved_modules = sys.modules, _dict(sys.modules)
+    workdir = os.getcwd()
+    known_exceptions = {v for v in pristine.values() if isinstance(v, type)}
+    _raised_in = raised_in
+    # The workspace (the student's modules) after everything the judge and the tests import.
+    sys.path.append(workdir)
+    cells = program["cells"]
+    timeout = float(program["cell_timeout"]) * max(1, len(cells))
+    del program
+
+    def replay(shell=shell, cells=cells):
+        for source in cells:
+            try:
+                shell.run_cell(source, store_history=False)
+            except BaseException:  # noqa: S110 - a cell's error is its own, as in a notebook
+                pass
+
+    student = _thread(target=replay, name="notebook", daemon=True)
+    student.start()
+    _join(student, timeout)
+    del student, replay, shell, cells
+
+    verdict, reason = "fail", "threads left running by the notebook's code"
+    if alone():
+        # Put back what the test relies on, as it was before the student's code ran.
+        builtins_dict.clear()
+        builtins_dict.update(pristine)
+        for name, module in saved_modules.items():
+            modules[name] = module
+        for module, namespace, functions, classes in trusted:
+            _vars(module).clear()
+            _vars(module).update(namespace)
+            for function, defaults, kwdefaults in functions:
+                _setattr(function, "__defaults__", defaults)
+                _setattr(function, "__kwdefaults__", kwdefaults)
+            for cls, attrs in classes:
+                for attr in _set(_vars(cls)) - _set(attrs):
+                    _delattr(cls, attr)
+                for attr, value in attrs.items():
+                    if (
+                        attr not in ("__dict__", "__weakref__")
+                        and _vars(cls).get(attr) is not value
+                    ):
+                        _setattr(cls, attr, value)
+        _chdir(workdir)
+        scope = {k: v for k, v in user_ns.items() if k not in pristine}
+        scope["__builtins__"] = _dict(pristine)
+        scope["__name__"] = "__main__"
+        reason = "failed"
+        armed[0] = True
+        try:
+            _exec(test, scope)
+            armed[0] = False
+            verdict = "pass"
+        except _base as e:  # SystemExit and KeyboardInterrupt included: a failure
+            armed[0] = False
+            reason = "Exception"
+            if _type(e) in known_exceptions:
+                reason = _type(e).__name__
+            if _type(e) is _assertion and _raised_in(e, teaching):
+                message = e.args[0] if e.args and _type(e.args[0]) is _str else ""
+                reason = f"AssertionError\n{message[:500]}"
+        if verdict == "pass" and not alone():
+            verdict, reason = "fail", "threads left running by the test"
+    # No handler of the student's runs from here on.
+    _mask(_block, _signals)
+    for sig in _signals:
+        try:
+            _sig(sig, _dfl)
+        except (OSError, ValueError, RuntimeError):
+            pass
+    channel = _socket(_unix, _stream)
+    if verdict == "pass":
+        channel.connect(pass_path)
+    else:
+        channel.connect(fail_path)
+        channel.sendall(reason.encode()[:1000])
+    channel.close()
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1], sys.argv[2])
+    except BaseException:  # the judge's own failure (its stderr is for debugging only)
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        # Never the student's atexit hooks, and never a second word to the grader.
+        os._exit(0)
