@@ -121,6 +121,7 @@ def job_settings(limits: Limits) -> dict:
     """What the runner needs before it has a submission (all of it for a warm start)."""
     return {
         "cell_timeout": limits.cell_timeout,
+        "wall_seconds": limits.wall_seconds,
         "output_limit": limits.output_kib * 1024,
         "limits": {"memory": limits.memory, "pids": limits.pids},
         "idle_seconds": WARM_IDLE_SECONDS,
@@ -161,12 +162,30 @@ def container_options(
     }
 
 
-def _read_result(container) -> dict | None:
+class ResultTooLarge(ValueError):
+    pass
+
+
+def result_limit(limits: Limits) -> int:
+    """The largest result a run may return: the notebook as sent (at most the input limit),
+    twice over (executed and partial), and its capped output (counted twice in the runner)."""
+    return 2 * limits.input_mib * 2**20 + 4 * limits.output_kib * 1024 + 2**20
+
+
+def _read_result(container, limit: int) -> dict | None:
+    """result.json, refused by its size before it is read (and never read past the limit)."""
     try:
-        stream, _ = container.get_archive("/sandbox/out/result.json")
+        stream, stat = container.get_archive("/sandbox/out/result.json")
     except docker.errors.NotFound:
         return None
-    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+    if stat.get("size", 0) > limit:
+        raise ResultTooLarge(f"the result is {stat['size'] / 2**20:.1f} MiB")
+    received = io.BytesIO()
+    for chunk in stream:
+        received.write(chunk)
+        if received.tell() > limit + 64 * 1024:  # the tar's own headers and padding
+            raise ResultTooLarge(f"the result is over {limit / 2**20:.1f} MiB")
+    with tarfile.open(fileobj=io.BytesIO(received.getvalue())) as tar:
         member = tar.extractfile("result.json")
         return json.loads(member.read()) if member else None
 
@@ -261,7 +280,15 @@ def _outcome(container, limits: Limits, started: float) -> Outcome:
         )
     container.reload()
     oom = container.attrs["State"].get("OOMKilled", False)
-    result = _read_result(container)
+    try:
+        result = _read_result(container, result_limit(limits))
+    except ResultTooLarge as e:
+        return Outcome(
+            "output_limit",
+            f"output limit exceeded: {e}, over the grading limit",
+            round(time.monotonic() - started, 3),
+            None,
+        )
     if result is None:
         if oom:
             reason = f"memory limit ({limits.memory}) exceeded"

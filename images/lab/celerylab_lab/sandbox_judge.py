@@ -28,13 +28,14 @@ Anything else is a failure: an exception (SystemExit included), os._exit, a time
 
 from __future__ import annotations
 
+import _socket as _socketmodule
 import builtins
+import contextlib
 import json
 import os
 import signal
 import socket
 import stat
-import _socket as _socketmodule
 import sys
 import threading
 import time
@@ -89,9 +90,13 @@ def _install_guard(
                 raise AttributeError(f"{args[1]} is not available while grading")
         if event in refused or event.startswith(prefixes):
             raise RuntimeError(f"{event} is not allowed while grading")
-        if event == "object.__setattr__" and len(args) > 1 and args[1] == "__code__":
-            if id(args[0]) in protected:
-                raise RuntimeError("replacing a test helper's code is not allowed while grading")
+        if (
+            event == "object.__setattr__"
+            and len(args) > 1
+            and args[1] == "__code__"
+            and id(args[0]) in protected
+        ):
+            raise RuntimeError("replacing a test helper's code is not allowed while grading")
         if event == "open" and args and isinstance(args[0], is_str | bytes) and proc_dev:
             try:
                 info = stat_of(args[0])
@@ -99,9 +104,13 @@ def _install_guard(
                 return
             if info.st_dev == proc_dev and info.st_mode & writable:
                 raise RuntimeError(f"opening {args[0]!r} is not allowed while grading")
-        if event == "socket.connect" and len(args) > 1 and args[1] == pass_path:
-            if not by_main_with_a_pass():
-                raise RuntimeError("only the judge reports a pass")
+        if (
+            event == "socket.connect"
+            and len(args) > 1
+            and args[1] == pass_path
+            and not by_main_with_a_pass()
+        ):
+            raise RuntimeError("only the judge reports a pass")
 
     sys.addaudithook(guard)
 
@@ -143,7 +152,7 @@ def _shell():
     return InteractiveShell.instance(config=config, colors="NoColor")
 
 
-def main(pass_path: str, fail_path: str) -> None:  # noqa: C901, PLR0912, PLR0915 - one frame, on purpose
+def main(pass_path: str, fail_path: str) -> None:
     # Everything used after the student's code is bound here, before it: locals cannot be
     # rebound from outside this frame, module globals and builtins can.
     _exec, _len, _listdir, _vars, _setattr, _delattr = exec, len, os.listdir, vars, setattr, delattr
@@ -169,10 +178,8 @@ def main(pass_path: str, fail_path: str) -> None:  # noqa: C901, PLR0912, PLR091
 
     program = json.loads(sys.stdin.readline())
     for name in TRUSTED:
-        try:
+        with contextlib.suppress(ImportError):  # a lab image without the course package
             __import__(name)
-        except ImportError:  # a lab image without the course package: nothing to guard
-            pass
     test = compile(program["test"], "<hidden test>", "exec")
     shell = _shell()
     trusted = _trusted_state()
@@ -204,7 +211,7 @@ def main(pass_path: str, fail_path: str) -> None:  # noqa: C901, PLR0912, PLR091
 
     def replay(shell=shell, cells=cells):
         for source in cells:
-            try:
+            try:  # noqa: SIM105 - no module global (contextlib) after the student's code
                 shell.run_cell(source, store_history=False)
             except BaseException:  # noqa: S110 - a cell's error is its own, as in a notebook
                 pass
@@ -259,7 +266,7 @@ def main(pass_path: str, fail_path: str) -> None:  # noqa: C901, PLR0912, PLR091
     # No handler of the student's runs from here on.
     _mask(_block, _signals)
     for sig in _signals:
-        try:
+        try:  # noqa: SIM105 - no module global (contextlib) after the student's code
             _sig(sig, _dfl)
         except (OSError, ValueError, RuntimeError):
             pass
