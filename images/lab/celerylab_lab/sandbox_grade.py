@@ -5,7 +5,8 @@ A submitted notebook is graded in two steps:
 1. the kernel runs the notebook with every test cell emptied: the student's outputs become their
    feedback, and the student's code never runs in the same process as a test, nor sees one;
 2. each test cell is judged by a fresh process (celerylab_lab.sandbox_judge) in a fresh copy of
-   the submitted workspace: it replays the code cells before the test, then the test, and
+   the submitted workspace: it replays the code cells before the test (earlier tests included,
+   for what they leave behind), then the test, and
    reports on one of two sockets; only a connection to the "pass" socket from that very process
    (its pid, by SO_PEERCRED) counts as a pass.
 
@@ -86,7 +87,7 @@ def _listen(path: Path) -> socket.socket:
 
 
 def judge(
-    cells: list[str],
+    steps: list[tuple[str, object]],
     test: str,
     workdir: Path,
     cell_timeout: float,
@@ -94,7 +95,7 @@ def judge(
     user: int | None = None,
     env: dict[str, str] | None = None,
 ) -> Verdict:
-    """Run one test after `cells` in a fresh judge process in `workdir`; pass only on its word."""
+    """Run one test after `steps` in a fresh judge process in `workdir`; pass only on its word."""
     import json
 
     with tempfile.TemporaryDirectory(prefix="celerylab-judge-") as d:
@@ -108,7 +109,7 @@ def judge(
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             cwd=workdir, env=env, start_new_session=True, **who,
         )  # fmt: skip
-        program = json.dumps({"cells": cells, "test": test, "cell_timeout": cell_timeout})
+        program = json.dumps({"steps": steps, "test": test, "cell_timeout": cell_timeout})
 
         def send():
             try:
@@ -164,6 +165,22 @@ def _stop(proc) -> None:
         proc.wait(timeout=10)
 
 
+def steps_before(nb: NotebookNode, index: int) -> list[tuple[str, object]]:
+    """The code before cell `index`, in order: ("cells", [sources]) for the student's and the
+    given cells, ("test", source) for each earlier test."""
+    steps: list[tuple[str, object]] = []
+    for cell in nb.cells[:index]:
+        if cell.cell_type != "code":
+            continue
+        if is_test(cell):
+            steps.append(("test", cell.source))
+        elif steps and steps[-1][0] == "cells":
+            steps[-1][1].append(cell.source)
+        else:
+            steps.append(("cells", [cell.source]))
+    return steps
+
+
 def judge_notebook(
     nb: NotebookNode,
     fresh_workspace: Callable[[], Path],
@@ -178,8 +195,8 @@ def judge_notebook(
     for index, cell in enumerate(nb.cells):
         if not is_test(cell):
             continue
-        before = [c.source for c in nb.cells[:index] if c.cell_type == "code" and not is_test(c)]
-        budget = cell_timeout * (len(before) + 1) + 30
+        before = steps_before(nb, index)
+        budget = cell_timeout * (sum(len(p) if k == "cells" else 1 for k, p in before) + 1) + 30
         if deadline is not None:
             budget = min(budget, deadline - time.monotonic())
         if budget <= 0:

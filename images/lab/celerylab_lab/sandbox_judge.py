@@ -3,10 +3,10 @@ verdict (the trust model: docs/grading.md, "Hidden tests").
 
 celerylab_lab.sandbox_grade starts `python -I -m celerylab_lab.sandbox_judge <pass> <fail>` for
 each test cell, in a fresh copy of the submitted workspace, and writes one line on stdin: the
-notebook's code cells before the test (the student's and the given ones, never another test)
-and the test's source. The verdict is a connection to one of two Unix sockets the grader
-listens on; the grader takes a connection to <pass> from this very process (its pid, by
-SO_PEERCRED) as the only proof that the test passed.
+notebook's code cells before the test, in order (the student's and the given ones, and the
+earlier tests, for what they leave behind) and the test's source. The verdict is a connection
+to one of two Unix sockets the grader listens on; the grader takes a connection to <pass> from
+this very process (its pid, by SO_PEERCRED) as the only proof that the test passed.
 
 Why the student's code cannot make that connection:
 - an audit hook, installed before any student code and never removable, lets a connection to
@@ -135,11 +135,16 @@ def _trusted_state() -> list[tuple]:
 
 
 def raised_in(error: BaseException, codes: frozenset) -> bool:
-    """Whether the innermost frame of the error's traceback runs one of `codes`."""
-    tb = error.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and tb.tb_frame.f_code in codes
+    """Whether the error came from `codes` called by the test's own code, with no other code
+    (the student's) between them: only then is its message the course's, passed on."""
+    tb = error.__traceback__.tb_next  # the first is main's, which ran the test
+    last = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename != "<hidden test>" and code not in codes:
+            return False
+        last, tb = code, tb.tb_next
+    return last in codes
 
 
 def _shell():
@@ -205,21 +210,37 @@ def main(pass_path: str, fail_path: str) -> None:
     _raised_in = raised_in
     # The workspace (the student's modules) after everything the judge and the tests import.
     sys.path.append(workdir)
-    cells = program["cells"]
-    timeout = float(program["cell_timeout"]) * max(1, len(cells))
+    # The notebook before the test, in order: the student's and given cells (on a thread of
+    # their own, batch by batch), and the earlier tests (here, for what they leave behind: the
+    # notebook's later cells may rely on it; their own outcome is judged in their own process).
+    steps = [
+        (kind, payload if kind == "cells" else compile(payload, "<hidden test>", "exec"))
+        for kind, payload in program["steps"]
+    ]
+    cell_timeout = float(program["cell_timeout"])
     del program
 
-    def replay(shell=shell, cells=cells):
+    def replay(cells, shell=shell):
         for source in cells:
             try:  # noqa: SIM105 - no module global (contextlib) after the student's code
                 shell.run_cell(source, store_history=False)
             except BaseException:  # noqa: S110 - a cell's error is its own, as in a notebook
                 pass
 
-    student = _thread(target=replay, name="notebook", daemon=True)
-    student.start()
-    _join(student, timeout)
-    del student, replay, shell, cells
+    student = payload = None
+    for kind, payload in steps:
+        if kind == "cells":
+            student = _thread(target=replay, args=(payload,), name="notebook", daemon=True)
+            student.start()
+            _join(student, cell_timeout * _len(payload))
+            continue
+        armed[0] = True
+        try:  # noqa: SIM105 - no module global (contextlib) after the student's code
+            _exec(payload, user_ns)
+        except _base:  # judged in its own process
+            pass
+        armed[0] = False
+    del student, replay, shell, steps, payload
 
     verdict, reason = "fail", "threads left running by the notebook's code"
     if alone():
@@ -260,7 +281,7 @@ def main(pass_path: str, fail_path: str) -> None:
                 reason = _type(e).__name__
             if _type(e) is _assertion and _raised_in(e, teaching):
                 message = e.args[0] if e.args and _type(e.args[0]) is _str else ""
-                reason = f"AssertionError\n{message[:500]}"
+                reason = f"AssertionError\n{message[:300]}"
         if verdict == "pass" and not alone():
             verdict, reason = "fail", "threads left running by the test"
     # No handler of the student's runs from here on.
