@@ -85,3 +85,18 @@ def test_the_kernel_never_sees_the_hidden_tests(engine):
     assert "/workspace/ps1.ipynb" in outcome.notebook  # the prying cell ran
     assert SECRET not in outcome.notebook
     assert "expect_equal(add(2, 2)" not in outcome.notebook
+
+
+@pytest.mark.docker
+def test_the_grader_refuses_an_oversized_result_before_reading_it(engine):
+    limit = sandbox.result_limit(sandbox.Limits(input_mib=1, output_kib=64))
+    container = engine.containers.create(IMAGE, command=["true"], labels={sandbox.LABEL: "1"})
+    try:
+        big = {"status": "ok", "reason": "", "notebook": "x" * (limit + 1)}
+        archive = sandbox.file_archive("result.json", big)
+        container.put_archive("/tmp", archive)
+        with pytest.raises(sandbox.ResultTooLarge):
+            sandbox._read_result_at(container, "/tmp/result.json", limit)
+        assert sandbox._read_result_at(container, "/tmp/result.json", 10 * limit)["status"] == "ok"
+    finally:
+        sandbox.remove(container)

@@ -173,9 +173,13 @@ def result_limit(limits: Limits) -> int:
 
 
 def _read_result(container, limit: int) -> dict | None:
-    """result.json, refused by its size before it is read (and never read past the limit)."""
+    return _read_result_at(container, "/sandbox/out/result.json", limit)
+
+
+def _read_result_at(container, path: str, limit: int) -> dict | None:
+    """A result file, refused by its size before it is read (and never read past the limit)."""
     try:
-        stream, stat = container.get_archive("/sandbox/out/result.json")
+        stream, stat = container.get_archive(path)
     except docker.errors.NotFound:
         return None
     if stat.get("size", 0) > limit:
@@ -186,7 +190,7 @@ def _read_result(container, limit: int) -> dict | None:
         if received.tell() > limit + 64 * 1024:  # the tar's own headers and padding
             raise ResultTooLarge(f"the result is over {limit / 2**20:.1f} MiB")
     with tarfile.open(fileobj=io.BytesIO(received.getvalue())) as tar:
-        member = tar.extractfile("result.json")
+        member = tar.extractfile(path.rsplit("/", 1)[-1])
         return json.loads(member.read()) if member else None
 
 

@@ -53,7 +53,7 @@ def _oom_score_adj(value: str) -> None:
         f.write(value)
 
 
-def _limited_execute(cell_timeout: int, output_limit: int):
+def _limited_execute(cell_timeout: int, output_limit: int, as_nobody: bool = True):
     from jupyter_client.manager import AsyncKernelManager
     from nbgrader.preprocessors import Execute
 
@@ -101,7 +101,7 @@ def _limited_execute(cell_timeout: int, output_limit: int):
 
     return LimitedExecute(
         timeout=cell_timeout,
-        kernel_manager_class=KernelAsNobody,
+        kernel_manager_class=KernelAsNobody if as_nobody else AsyncKernelManager,
         extra_arguments=[
             "--HistoryManager.hist_file=:memory:",
             "--IPKernelApp.exec_lines="
