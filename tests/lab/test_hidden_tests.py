@@ -131,6 +131,18 @@ ATTACKS = {
             frame.f_locals['verdict'] = 'pass'
             return a - b
     """,
+    "profiler_rewrites_locals": """
+        import sys
+        wrong_add = add
+        def add(a, b):
+            def rewrite(frame, event, arg):
+                while frame is not None:
+                    if 'verdict' in frame.f_locals:
+                        frame.f_locals['verdict'] = 'pass'
+                    frame = frame.f_back
+            sys.setprofile(rewrite)
+            return wrong_add(a, b)
+    """,
     "writing_into_the_workspace": """
         import os
         os.makedirs('celerylab_course', exist_ok=True)

@@ -14,7 +14,8 @@ Why the student's code cannot make that connection:
   under runpy and nothing else, with main's own local `verdict` equal to "pass". A frame's
   local variables cannot be changed from Python (3.11) once tracing is refused, so only main's
   own code, after the test's code returned, can set it;
-- the same hook refuses what would change that: tracing and profiling, other audit hooks,
+- the same hook refuses what would change that: tracing, profiling on the main thread (but
+  cProfile's own, C, profiler started by its runcall or `with`), other audit hooks,
   ctypes, the garbage collector's object scans, other threads' frames, /proc/*/mem and
   writable /proc files, and replacing a function's code;
 - the student's cells run on a thread of their own, so main's frame is not under them; main
@@ -44,7 +45,7 @@ import types
 #: The course's test helpers: put back as they were before the student's code ran.
 TRUSTED_PREFIX = "celerylab_course"
 TRUSTED = ("celerylab_course.labkit", "celerylab_course.checks", "celerylab_course.answers")
-REFUSED = {"sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._current_frames"}
+REFUSED = {"sys.settrace", "sys.addaudithook", "sys._current_frames"}
 REFUSED_PREFIXES = ("ctypes.", "gc.get_")
 
 
@@ -65,6 +66,15 @@ def _install_guard(
     getframe, stat_of, writable = sys._getframe, os.stat, stat.S_IWUSR
     thread_id, main_thread = threading.get_ident, threading.get_ident()
     frame_attributes = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"))
+    import cProfile
+
+    # cProfile's own (C) profiler, started by its runcall/runctx/with: no Python code sees a
+    # frame. Any other profiler on the main thread could rewrite main's locals (a Python
+    # profile function's frame locals are written back), so it is refused there.
+    profilers = frozenset(
+        getattr(cProfile.Profile, name).__code__
+        for name in ("runcall", "runctx", "__enter__", "__exit__", "create_stats")
+    )
     proc_dev = os.stat("/proc").st_dev if os.path.isdir("/proc") else None
     refused, prefixes, is_str = frozenset(REFUSED), REFUSED_PREFIXES, str
 
@@ -82,12 +92,29 @@ def _install_guard(
             frame = frame.f_back
         return True
 
+    inside = [False]  # the guard's own sys._getframe calls are not the student's
+
+    def caller_code(depth: int):  # depth 1: the guard's caller
+        inside[0] = True
+        try:
+            return getframe(depth + 1).f_code
+        finally:
+            inside[0] = False
+
     def guard(event: str, args: tuple) -> None:
+        if inside[0]:
+            return
         if armed[0] and thread_id() == main_thread:
             if event == "sys._getframe":
                 raise ValueError("call stack is not deep enough")
             if event == "object.__getattr__" and len(args) > 1 and args[1] in frame_attributes:
                 raise AttributeError(f"{args[1]} is not available while grading")
+        if (
+            event == "sys.setprofile"
+            and thread_id() == main_thread
+            and caller_code(1) not in profilers  # the frame that started it
+        ):
+            raise RuntimeError("profile with cProfile.Profile().runcall(...) while grading")
         if event in refused or event.startswith(prefixes):
             raise RuntimeError(f"{event} is not allowed while grading")
         if (
@@ -276,6 +303,7 @@ def main(pass_path: str, fail_path: str) -> None:
             verdict = "pass"
         except _base as e:  # SystemExit and KeyboardInterrupt included: a failure
             armed[0] = False
+            verdict = "fail"
             reason = "Exception"
             if _type(e) in known_exceptions:
                 reason = _type(e).__name__
