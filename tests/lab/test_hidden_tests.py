@@ -112,6 +112,21 @@ ATTACKS = {
         except Exception:
             pass
     """,
+    "pass_socket_by_another_name": """
+        import os, socket, sys
+        def add(a, b):
+            import builtins
+            builtins.isinstance = lambda *a: False  # the judge's guard must not ask builtins
+            builtins.len = lambda *a: 0
+            path = sys.argv[1]
+            for other in (os.path.join(os.path.dirname(path), '.', 'pass'), path.encode()):
+                try:
+                    socket.socket(socket.AF_UNIX).connect(other)
+                    os._exit(0)
+                except OSError:
+                    pass
+            return a - b
+    """,
     "threads_outliving_the_cell": """
         import threading, time, sys
         def meddle():

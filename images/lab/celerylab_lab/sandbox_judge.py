@@ -64,6 +64,10 @@ def _install_guard(
     main's frame (the ValueError is what sys._getframe raises for a stack too shallow, and what
     logging, typing and namedtuple already expect)."""
     getframe, stat_of, writable = sys._getframe, os.stat, stat.S_IWUSR
+    # Builtins too: the student's code can change builtins, not this closure.
+    isinstance_, len_, id_, str_ = isinstance, len, id, str
+    refusal, too_shallow, no_attribute = RuntimeError, ValueError, AttributeError
+    type_error = TypeError
     thread_id, main_thread = threading.get_ident, threading.get_ident()
     frame_attributes = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"))
     import cProfile
@@ -76,7 +80,7 @@ def _install_guard(
         for name in ("runcall", "runctx", "__enter__", "__exit__", "create_stats")
     )
     proc_dev = os.stat("/proc").st_dev if os.path.isdir("/proc") else None
-    refused, prefixes, is_str = frozenset(REFUSED), REFUSED_PREFIXES, str
+    refused, prefixes = frozenset(REFUSED), REFUSED_PREFIXES
 
     def by_main_with_a_pass() -> bool:
         frame = getframe(2)  # 0: this function, 1: the hook, 2: whoever called connect()
@@ -101,43 +105,59 @@ def _install_guard(
         finally:
             inside[0] = False
 
+    pass_socket = stat_of(pass_path)
+    pass_identity = (pass_socket.st_dev, pass_socket.st_ino)
+    path_types, to_bytes, text_or_bytes = (str, bytes, bytearray), bytes, (str, bytes)
+
+    def is_pass_socket(address) -> bool:
+        """Whether a connect() reaches the pass socket, by whatever name (a symlink, ./, bytes)."""
+        if not isinstance_(address, path_types):  # an IP address pair, and so on
+            return False
+        try:
+            found = stat_of(address if isinstance_(address, str_) else to_bytes(address))
+        except OSError:  # nothing there: connect() will not reach it either
+            return False
+        except (type_error, too_shallow):  # a name stat() refuses: refuse it too
+            return True
+        return (found.st_dev, found.st_ino) == pass_identity
+
     def guard(event: str, args: tuple) -> None:
         if inside[0]:
             return
         if armed[0] and thread_id() == main_thread:
             if event == "sys._getframe":
-                raise ValueError("call stack is not deep enough")
-            if event == "object.__getattr__" and len(args) > 1 and args[1] in frame_attributes:
-                raise AttributeError(f"{args[1]} is not available while grading")
+                raise too_shallow("call stack is not deep enough")
+            if event == "object.__getattr__" and len_(args) > 1 and args[1] in frame_attributes:
+                raise no_attribute(f"{args[1]} is not available while grading")
         if (
             event == "sys.setprofile"
             and thread_id() == main_thread
             and caller_code(1) not in profilers  # the frame that started it
         ):
-            raise RuntimeError("profile with cProfile.Profile().runcall(...) while grading")
+            raise refusal("profile with cProfile.Profile().runcall(...) while grading")
         if event in refused or event.startswith(prefixes):
-            raise RuntimeError(f"{event} is not allowed while grading")
+            raise refusal(f"{event} is not allowed while grading")
         if (
             event == "object.__setattr__"
-            and len(args) > 1
+            and len_(args) > 1
             and args[1] == "__code__"
-            and id(args[0]) in protected
+            and id_(args[0]) in protected
         ):
-            raise RuntimeError("replacing a test helper's code is not allowed while grading")
-        if event == "open" and args and isinstance(args[0], is_str | bytes) and proc_dev:
+            raise refusal("replacing a test helper's code is not allowed while grading")
+        if event == "open" and args and isinstance_(args[0], text_or_bytes) and proc_dev:
             try:
                 info = stat_of(args[0])
             except OSError:
                 return
             if info.st_dev == proc_dev and info.st_mode & writable:
-                raise RuntimeError(f"opening {args[0]!r} is not allowed while grading")
+                raise refusal(f"opening {args[0]!r} is not allowed while grading")
         if (
             event == "socket.connect"
-            and len(args) > 1
-            and args[1] == pass_path
+            and len_(args) > 1
+            and is_pass_socket(args[1])
             and not by_main_with_a_pass()
         ):
-            raise RuntimeError("only the judge reports a pass")
+            raise refusal("only the judge reports a pass")
 
     sys.addaudithook(guard)
 
