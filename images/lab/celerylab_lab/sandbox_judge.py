@@ -55,21 +55,18 @@ def _install_guard(
     module_file: str,
     bootstrap: frozenset,
     protected: frozenset,
-    armed: list,
 ) -> None:
     """The audit hook. Everything it uses is bound here: it reads no module global later.
 
-    While `armed` (the test runs, on the main thread) no frame can be had: neither by
-    sys._getframe nor from a traceback or generator, so the code the test calls cannot reach
-    main's frame (the ValueError is what sys._getframe raises for a stack too shallow, and what
-    logging, typing and namedtuple already expect)."""
+    Frames stay readable (libraries need sys._getframe, even at import): the student's code can
+    read main's locals, never change them, since no trace or Python profile function may run
+    on this thread."""
     getframe, stat_of, writable = sys._getframe, os.stat, stat.S_IWUSR
     # Builtins too: the student's code can change builtins, not this closure.
     isinstance_, len_, id_, str_ = isinstance, len, id, str
-    refusal, too_shallow, no_attribute = RuntimeError, ValueError, AttributeError
+    refusal, too_shallow = RuntimeError, ValueError
     type_error = TypeError
     thread_id, main_thread = threading.get_ident, threading.get_ident()
-    frame_attributes = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"))
     import cProfile
 
     # cProfile's own (C) profiler, started by its runcall/runctx/with: no Python code sees a
@@ -124,11 +121,6 @@ def _install_guard(
     def guard(event: str, args: tuple) -> None:
         if inside[0]:
             return
-        if armed[0] and thread_id() == main_thread:
-            if event == "sys._getframe":
-                raise too_shallow("call stack is not deep enough")
-            if event == "object.__getattr__" and len_(args) > 1 and args[1] in frame_attributes:
-                raise no_attribute(f"{args[1]} is not available while grading")
         if (
             event == "sys.setprofile"
             and thread_id() == main_thread
@@ -237,8 +229,7 @@ def main(pass_path: str, fail_path: str) -> None:
     trusted = _trusted_state()
     protected = frozenset(id(f) for _, _, functions, _ in trusted for f, _, _ in functions)
     bootstrap = frozenset((runpy._run_code.__code__, runpy._run_module_as_main.__code__))
-    armed = [False]
-    _install_guard(pass_path, main.__code__, __file__, bootstrap, protected, armed)
+    _install_guard(pass_path, main.__code__, __file__, bootstrap, protected)
     # An AssertionError raised by the course's check helpers says what to fix: it is passed on.
     checks = sys.modules.get("celerylab_course.checks")
     teaching = frozenset(
@@ -281,12 +272,10 @@ def main(pass_path: str, fail_path: str) -> None:
             student.start()
             _join(student, cell_timeout * _len(payload))
             continue
-        armed[0] = True
         try:  # noqa: SIM105 - no module global (contextlib) after the student's code
             _exec(payload, user_ns)
         except _base:  # judged in its own process
             pass
-        armed[0] = False
     del student, replay, shell, steps, payload
 
     verdict, reason = "fail", "threads left running by the notebook's code"
@@ -316,13 +305,10 @@ def main(pass_path: str, fail_path: str) -> None:
         scope["__builtins__"] = _dict(pristine)
         scope["__name__"] = "__main__"
         reason = "failed"
-        armed[0] = True
         try:
             _exec(test, scope)
-            armed[0] = False
             verdict = "pass"
         except _base as e:  # SystemExit and KeyboardInterrupt included: a failure
-            armed[0] = False
             verdict = "fail"
             reason = "Exception"
             if _type(e) in known_exceptions:
