@@ -32,7 +32,6 @@ EXPECTED = {
         "TypeError: parse() takes 1 positional argument but 2 were given",
         "RuntimeError: Never call result.get() within a task!",
         # 2. chords
-        "Redis backend supports native join: True",
         "body result: 14",
         "chord, then two more steps: 15",
         "get() raised the header's error: KeyError('kiwi')",
