@@ -5,6 +5,7 @@ import csv
 import io
 import os
 import shutil
+from urllib.parse import quote
 
 import pytest
 from live import ARTIFACTS, PUBLIC, compose, require, user_url
@@ -37,17 +38,24 @@ def browser():
         browser.close()
 
 
+def log_in(browser, name: str, password: str, next_url: str = "", timeout_ms: int = 90_000):
+    """A new page, in a browser context of its own (its cookies, more pages), that has
+    submitted the hub's login form."""
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    page.set_default_timeout(timeout_ms)
+    page.goto(f"{PUBLIC}/hub/login" + (f"?next={quote(next_url, safe='')}" if next_url else ""))
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("input[type=submit], button[type=submit]")
+    return page
+
+
 def test_student_logs_in_and_runs_a_task_from_a_notebook(stack, browser):
     r = compose("exec", "-T", "hub", "celerylab", "roster", "import", "-", input="username\npia\n")
     password = next(csv.DictReader(io.StringIO(r.stdout)))["initial_password"]
 
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.set_default_timeout(90_000)
+    page = log_in(browser, "pia", password)
     try:
-        page.goto(f"{PUBLIC}/hub/login")
-        page.fill("input[name=username]", "pia")
-        page.fill("input[name=password]", password)
-        page.click("input[type=submit], button[type=submit]")
         page.wait_for_url("**/user/pia/lab**")
         page.wait_for_selector(".jp-Launcher")
         page.screenshot(path=ARTIFACTS / "browser-1-jupyterlab.png")

@@ -10,17 +10,15 @@ artifacts/course-*.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 import pytest
-from live import ARTIFACTS, PUBLIC, compose, service_url, user_url
-from test_browser import browser  # noqa: F401  (the Chromium fixture)
+from live import ARTIFACTS, compose, service_url, user_url
+from test_browser import browser, log_in  # noqa: F401  (the Chromium fixture)
 from test_exchange import inbound, instructor, solve, wait_for_course_container
 from test_sandbox import scores
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
-HUB = PUBLIC
 STUDENT, TEACHER = "cara", "ida"  # c101's roster and instructor (integration-tests/fixtures)
 FORMGRADER = service_url("formgrader-c101")
 STEP_TIMEOUT = 90_000  # ms: a lab's first nbgrader call loads nbgrader (lazy_nbgrader)
@@ -53,16 +51,6 @@ def course(stack):
     stack.stop(STUDENT)
 
 
-def log_in(browser, name: str, password: str, next_url: str = ""):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.set_default_timeout(STEP_TIMEOUT)
-    page.goto(f"{HUB}/hub/login" + (f"?next={quote(next_url, safe='')}" if next_url else ""))
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", password)
-    page.click("input[type=submit], button[type=submit]")
-    return page
-
-
 def shot(page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"course-{name}.png")
 
@@ -93,7 +81,7 @@ def test_student_submits_from_the_assignments_tab_and_instructor_sees_it(
     browser,  # noqa: F811
 ):
     before = {n for n in inbound("c101") if n.startswith(f"{STUDENT}+ps1+")}
-    page = log_in(browser, STUDENT, course[STUDENT])
+    page = log_in(browser, STUDENT, course[STUDENT], timeout_ms=STEP_TIMEOUT)
     try:
         page.wait_for_url(f"**/user/{STUDENT}/lab**")
         lab = stack.lab(STUDENT, stack.token_for(STUDENT))
@@ -133,7 +121,7 @@ def test_student_submits_from_the_assignments_tab_and_instructor_sees_it(
 
     # The instructor: logs in at the hub, then opens the formgrader on its own origin (the
     # Services menu's link); no lab of her own is started.
-    page = log_in(browser, TEACHER, course[TEACHER], "/hub/home")
+    page = log_in(browser, TEACHER, course[TEACHER], "/hub/home", timeout_ms=STEP_TIMEOUT)
     try:
         page.wait_for_url("**/hub/home**")
         page.goto(f"{FORMGRADER}/")

@@ -9,8 +9,8 @@ import io
 import time
 
 import pytest
-from live import ARTIFACTS, PUBLIC, compose
-from test_browser import browser  # noqa: F401  (the Chromium fixture)
+from live import ARTIFACTS, compose
+from test_browser import browser, log_in  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
@@ -29,12 +29,7 @@ def password(stack):
 
 @pytest.fixture
 def student_page(password, browser):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
-    page.set_default_timeout(90_000)
-    page.goto(f"{PUBLIC}/hub/login")
-    page.fill("input[name=username]", STUDENT)
-    page.fill("input[name=password]", password)
-    page.click("input[type=submit], button[type=submit]")
+    page = log_in(browser, STUDENT, password)
     page.wait_for_url(f"**/user/{STUDENT}/lab**")
     page.wait_for_selector(".jp-LauncherCard")
     yield page

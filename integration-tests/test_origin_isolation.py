@@ -18,7 +18,7 @@ import json
 
 import pytest
 from live import PUBLIC, compose, user_url
-from test_browser import browser  # noqa: F401  (the Chromium fixture)
+from test_browser import browser, log_in  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
@@ -87,15 +87,9 @@ def passwords(stack):
 
 
 def logged_in_victim(browser, password):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(90_000)
-    page.goto(f"{PUBLIC}/hub/login")
-    page.fill("input[name=username]", VICTIM)
-    page.fill("input[name=password]", password)
-    page.click("input[type=submit], button[type=submit]")
+    page = log_in(browser, VICTIM, password)
     page.wait_for_url(f"**/user/{VICTIM}/lab**")
-    return context, page
+    return page.context, page
 
 
 def run_attack_from(context, origin_url: str) -> dict:
