@@ -49,6 +49,23 @@ ANSWERS = {
         "    return a + b if not leaks else leaks"
     ),
 }
+# The audit's one-line full marks: every later cell, hidden tests included, turned into `pass`.
+ANSWERS["sbx-transformer"] = (
+    "def add(a, b):\n    return a - b\n"
+    "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"
+)
+# A right answer that prints whatever it can find of the notebook with its hidden tests.
+ANSWERS["sbx-pry"] = (
+    "import glob, os\n"
+    "for path in glob.glob('/sandbox/**', recursive=True) + glob.glob('*.ipynb'):\n"
+    "    try:\n"
+    "        print(path, open(path).read() if os.path.isfile(path) else '')\n"
+    "    except OSError as e:\n"
+    "        print(path, e)\n"
+    "def add(a, b):\n"
+    "    return a + b"
+)
+HIDDEN = "assert add(-1, 1) == 0"  # the fixture's hidden test
 # Graded last, by when every worker process has a sandbox started ahead: the same probe there.
 ANSWERS["sbx-zz-escape-warm"] = ANSWERS["sbx-escape"]
 EXPECTED = {
@@ -60,6 +77,8 @@ EXPECTED = {
     "sbx-flood": (0.0, "ok", "output limit"),
     "sbx-escape": (2.0, "ok", ""),
     "sbx-zz-escape-warm": (2.0, "ok", ""),
+    "sbx-transformer": (0.0, "ok", ""),
+    "sbx-pry": (2.0, "ok", ""),
 }
 
 
@@ -157,6 +176,14 @@ def test_each_submission_is_graded_alone_with_its_reason(graded, student):
 
 
 @pytest.mark.docker
+def test_feedback_never_holds_the_hidden_tests(graded):
+    feedback = instructor("cat autograded/sbx-pry/ps1/ps1.ipynb")
+    assert "/sandbox" in feedback, feedback[-2000:]  # the prying cell ran and printed
+    assert HIDDEN not in feedback, feedback[-2000:]
+    assert "test_add: hidden test, passed" in feedback, feedback[-2000:]
+
+
+@pytest.mark.docker
 def test_a_broken_notebook_fails_alone_and_says_so(graded):
     # nbgrader reports the failure and exits non-zero; every other submission was graded.
     assert graded["returncode"] != 0
@@ -186,8 +213,9 @@ def sandboxes() -> list[dict]:
 
 @pytest.mark.docker
 def test_hostile_work_costs_no_more_than_its_own_limits(graded):
-    # Limits in the test stack: 10 s per cell, 60 s in all; eight runs of about 3 s otherwise.
-    assert graded["seconds"] < 8 * 10 + 60 + 60, graded["seconds"]
+    # Limits in the test stack: 10 s per cell, 60 s in all; ten runs of about 3 s otherwise,
+    # each with its one hidden test judged by a process of its own (a second or two).
+    assert graded["seconds"] < 10 * 10 + 60 + 60 + 10 * 5, graded["seconds"]
     # Each sandbox served one submission and is gone (removed just after its result was read);
     # what is left is each worker process's spare, started ahead and still waiting.
     deadline = time.monotonic() + 30

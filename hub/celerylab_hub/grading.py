@@ -95,7 +95,9 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_default_queue=QUEUE,
     task_track_started=True,
-    result_expires=24 * 3600,
+    # Read and deleted by the course at once (sandbox_execute.forget); this is for results
+    # nobody came back for. Longer than a course waits (SandboxedExecute.request_timeout, 1 h).
+    result_expires=2 * 3600,
     # A task not acknowledged this long after delivery (its worker vanished) is delivered again.
     broker_transport_options={
         "visibility_timeout": int(

@@ -3,9 +3,10 @@
 The container comes from the lab image, so hidden tests can start a Redis and a Celery worker
 for the student's code, but it has no network, limits on CPU, memory, processes and wall time,
 a read-only root, a size-limited tmpfs as its only writable workspace, and it is removed after
-each run. Inside, celerylab_lab.sandbox_run executes the notebook with nbgrader's Execute
-preprocessor as an unprivileged user. The gradebook never enters it: the caller gets the
-executed notebook back and nbgrader records the grades outside.
+each run. Inside, celerylab_lab.sandbox_run executes the notebook without its tests (nbgrader's
+Execute preprocessor, as an unprivileged user), then has each hidden test judged by a fresh
+process of its own (docs/grading.md, "Hidden tests"). The gradebook never enters it: the caller
+gets the executed notebook back and nbgrader records the grades outside.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ def job_settings(limits: Limits) -> dict:
     """What the runner needs before it has a submission (all of it for a warm start)."""
     return {
         "cell_timeout": limits.cell_timeout,
+        "wall_seconds": limits.wall_seconds,
         "output_limit": limits.output_kib * 1024,
         "limits": {"memory": limits.memory, "pids": limits.pids},
         "idle_seconds": WARM_IDLE_SECONDS,
@@ -161,13 +163,35 @@ def container_options(
     }
 
 
-def _read_result(container) -> dict | None:
+class ResultTooLarge(ValueError):
+    pass
+
+
+def result_limit(limits: Limits) -> int:
+    """The largest result a run may return: the notebook as sent (at most the input limit),
+    twice over (executed and partial), and its capped output (counted twice in the runner)."""
+    return 2 * limits.input_mib * 2**20 + 4 * limits.output_kib * 1024 + 2**20
+
+
+def _read_result(container, limit: int) -> dict | None:
+    return _read_result_at(container, "/sandbox/out/result.json", limit)
+
+
+def _read_result_at(container, path: str, limit: int) -> dict | None:
+    """A result file, refused by its size before it is read (and never read past the limit)."""
     try:
-        stream, _ = container.get_archive("/sandbox/out/result.json")
+        stream, stat = container.get_archive(path)
     except docker.errors.NotFound:
         return None
-    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-        member = tar.extractfile("result.json")
+    if stat.get("size", 0) > limit:
+        raise ResultTooLarge(f"the result is {stat['size'] / 2**20:.1f} MiB")
+    received = io.BytesIO()
+    for chunk in stream:
+        received.write(chunk)
+        if received.tell() > limit + 64 * 1024:  # the tar's own headers and padding
+            raise ResultTooLarge(f"the result is over {limit / 2**20:.1f} MiB")
+    with tarfile.open(fileobj=io.BytesIO(received.getvalue())) as tar:
+        member = tar.extractfile(path.rsplit("/", 1)[-1])
         return json.loads(member.read()) if member else None
 
 
@@ -261,7 +285,15 @@ def _outcome(container, limits: Limits, started: float) -> Outcome:
         )
     container.reload()
     oom = container.attrs["State"].get("OOMKilled", False)
-    result = _read_result(container)
+    try:
+        result = _read_result(container, result_limit(limits))
+    except ResultTooLarge as e:
+        return Outcome(
+            "output_limit",
+            f"output limit exceeded: {e}, over the grading limit",
+            round(time.monotonic() - started, 3),
+            None,
+        )
     if result is None:
         if oom:
             reason = f"memory limit ({limits.memory}) exceeded"

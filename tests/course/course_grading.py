@@ -51,6 +51,7 @@ def autograde_many(
     root = tmp_path / "course"
     shutil.copytree(REPO / "source" / assignment, root / "source" / assignment)
     api = nbgrader_api(root)
+    judged(api)
     generated = api.generate_assignment(assignment, force=True)
     assert generated["success"], generated["log"]
     results = {}
@@ -81,6 +82,17 @@ def autograde_many(
                 sub.score, sub.max_score, auto_max, grades, pending, feedback, api.coursedir.db_url
             )
     return results
+
+
+def judged(api) -> None:
+    """Autograde as the grading sandbox does: the hidden tests judged outside the kernel, each
+    by a fresh process (celerylab_lab.sandbox_grade), rather than by nbgrader's Execute."""
+    from celerylab_lab.sandbox_grade import judged_execute_class
+    from nbgrader.converters import Autograde
+
+    steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    steps[0] = judged_execute_class()
+    api.config.Autograde.autograde_preprocessors = steps
 
 
 def _notebook_text(path: Path) -> str:

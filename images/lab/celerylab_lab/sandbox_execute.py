@@ -18,6 +18,7 @@ grading fleet itself fails the submission, so it can be autograded again later.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -145,6 +146,7 @@ def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
             time.sleep(2)
             continue
         if meta["status"] == states.SUCCESS:
+            forget(results, task_id)
             return meta["result"]
         if meta["status"] in states.READY_STATES:  # the fleet gave up (retries exhausted)
             exc = results.exception_to_python(meta["result"])
@@ -154,6 +156,13 @@ def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
     raise GradingServiceError(
         f"the grading fleet timed out after {timeout:.0f} s ({where}){trouble}"
     )
+
+
+def forget(results: RedisBackend, task_id: str) -> None:
+    """The result is here now: out of the shared broker at once, rather than when it expires
+    (a broker full of results stops grading for every course)."""
+    with contextlib.suppress(*BROKER_DOWN):  # or it expires on its own (result_expires)
+        results.forget(task_id)
 
 
 def seal_job(key: str, course: str, submission: dict) -> dict:

@@ -8,8 +8,11 @@ size-limited tmpfs and runs the kernel there as an unprivileged user, so the stu
 neither write the result file (/sandbox/out, root's) nor touch this process. The result says how
 execution ended; the grader turns a missing result into a reason from the container's state.
 
-Execution is nbgrader's own Execute preprocessor (same semantics as a plain `nbgrader
-autograde`), plus a cap on the output a notebook may produce.
+The kernel runs the notebook with its test cells emptied (nbgrader's own Execute preprocessor,
+plus a cap on everything the kernel sends): the student's outputs, for feedback. The hidden tests
+never enter the kernel, nor its workspace: the runner moves the notebook out of the kernel's
+reach first, and each test is then judged by a fresh process of its own in a fresh copy of the
+submitted workspace (celerylab_lab.sandbox_grade, sandbox_judge; docs/grading.md).
 
 With --warm the grader starts the container before it has a submission for it: this process
 imports nbgrader and starts the kernel, then waits for /sandbox/go (the notebook's name), which
@@ -19,9 +22,11 @@ warming just takes container start, imports and kernel start off the grading tim
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -31,8 +36,11 @@ import nbformat
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError
 
+from celerylab_lab.sandbox_grade import hide_tests, judge_notebook, merge
+
 SANDBOX = Path("/sandbox")
 WORKSPACE = Path("/workspace")
+TMP = "/tmp"  # noqa: S108 - the sandbox's own tmpfs
 KERNEL_USER = 65534  # nobody
 
 
@@ -45,7 +53,7 @@ def _oom_score_adj(value: str) -> None:
         f.write(value)
 
 
-def _limited_execute(cell_timeout: int, output_limit: int):
+def _limited_execute(cell_timeout: int, output_limit: int, as_nobody: bool = True):
     from jupyter_client.manager import AsyncKernelManager
     from nbgrader.preprocessors import Execute
 
@@ -76,19 +84,24 @@ def _limited_execute(cell_timeout: int, output_limit: int):
     class LimitedExecute(Execute):
         produced = 0
 
-        def output(self, outs, msg, display_id, cell_index):
-            # The backstop for output that bypasses the kernel-side cap (sandbox_output).
-            self.produced += len(json.dumps(msg.get("content", {})))
+        def process_message(self, msg, cell, cell_index):
+            # Every iopub message counts, not just printed text: display updates and widget
+            # (comm) state too. The kernel-side cap (sandbox_output) stops a print loop early
+            # with a friendlier error; this is the cap nothing in the kernel can get around.
+            if msg.get("msg_type") != "status":
+                self.produced += len(json.dumps(msg.get("content", {}))) + len(
+                    json.dumps(msg.get("metadata", {}))
+                )
             if self.produced > 2 * output_limit:
                 raise OutputLimitExceeded(
                     f"output limit exceeded: the notebook printed more than "
                     f"{output_limit // 1024} KiB"
                 )
-            return super().output(outs, msg, display_id, cell_index)
+            return super().process_message(msg, cell, cell_index)
 
     return LimitedExecute(
         timeout=cell_timeout,
-        kernel_manager_class=KernelAsNobody,
+        kernel_manager_class=KernelAsNobody if as_nobody else AsyncKernelManager,
         extra_arguments=[
             "--HistoryManager.hist_file=:memory:",
             "--IPKernelApp.exec_lines="
@@ -154,9 +167,10 @@ def wait_for_go(idle_seconds: float) -> dict | None:
     return None
 
 
-def execute(job: dict, executor=None, km=None) -> dict:
-    nb_path = WORKSPACE / job["notebook"]
-    nb = nbformat.read(nb_path, as_version=nbformat.NO_CONVERT)
+def execute(job: dict, executor=None, km=None, nb=None) -> dict:
+    """Run the notebook in the kernel (its test cells emptied by the caller: see main)."""
+    if nb is None:
+        nb = nbformat.read(WORKSPACE / job["notebook"], as_version=nbformat.NO_CONVERT)
     if executor is None:
         executor = _limited_execute(int(job["cell_timeout"]), int(job["output_limit"]))
     started = time.monotonic()
@@ -187,9 +201,99 @@ def execute(job: dict, executor=None, km=None) -> dict:
         "status": status,
         "reason": reason,
         "seconds": round(time.monotonic() - started, 3),
-        "notebook": nbformat.writes(nb) if status == "ok" else None,
-        "partial": None if status == "ok" else nbformat.writes(executor.nb or nb),
+        "notebook": nb if status == "ok" else None,
+        "partial": None if status == "ok" else (executor.nb or nb),
     }
+
+
+def as_kernel_user(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        list(command), user=KERNEL_USER, group=KERNEL_USER, extra_groups=[], capture_output=True
+    )
+
+
+def _kernel_user_pids() -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == KERNEL_USER:
+                    found.append(int(entry.name))
+            except OSError:  # gone meanwhile
+                continue
+    return found
+
+
+def stop_kernel_user() -> None:
+    """Every process of the kernel's user ends, and is reaped (this runner is the container's
+    first process: orphans come to it). Signalled from here, not by a `kill` started for it:
+    a fork bomb may have taken every process slot. Stopped first, so none forks meanwhile."""
+    for _ in range(100):
+        pids = _kernel_user_pids()
+        if not pids:
+            break
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, sig)
+        time.sleep(0.05)
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def fresh_workspace(notebook: str, text: str, first: bool = False) -> Path:
+    """The submitted workspace again, as the kernel's user: nothing a run before left in it or
+    in /tmp survives (the hidden tests' notebook is not in it: see grade). The first copy is
+    made for a kernel that may be running already (started ahead)."""
+    if not first:
+        stop_kernel_user()
+        user = str(KERNEL_USER)
+        for place in (str(WORKSPACE), TMP):
+            as_kernel_user("find", place, "-mindepth", "1", "-user", user, "-delete")
+    as_kernel_user("cp", "-r", f"{SANDBOX}/in/.", str(WORKSPACE))
+    path = WORKSPACE / notebook
+    path.write_text(text)  # root's, read-only to the kernel, as the grader placed it
+    path.chmod(0o644)
+    return WORKSPACE
+
+
+def take_notebook(notebook: str) -> nbformat.NotebookNode:
+    """The notebook with its hidden tests, moved where the kernel's user cannot read it."""
+    private = SANDBOX / "private"
+    private.mkdir(mode=0o700, exist_ok=True)
+    os.replace(SANDBOX / "in" / notebook, private / "notebook.ipynb")
+    return nbformat.read(private / "notebook.ipynb", as_version=nbformat.NO_CONVERT)
+
+
+def grade(job: dict, executor=None, km=None) -> dict:
+    """The kernel runs the notebook without its tests (the student's outputs, for feedback);
+    then each test is judged by a fresh process of its own (celerylab_lab.sandbox_grade)."""
+    deadline = time.monotonic() + float(job.get("wall_seconds", 10**6)) - 10
+    nb = take_notebook(job["notebook"])
+    shown = nbformat.writes(hide_tests(nb))
+    fresh_workspace(job["notebook"], shown, first=True)
+    result = execute(job, executor, km, nbformat.reads(shown, as_version=nbformat.NO_CONVERT))
+    if result["status"] == "ok":
+        # The sandbox's own tmpfs, emptied before each judge (fresh_workspace).
+        env = {**os.environ, "HOME": TMP, "IPYTHONDIR": f"{TMP}/.ipython"}
+        verdicts = judge_notebook(
+            nb,
+            lambda: fresh_workspace(job["notebook"], shown),
+            int(job["cell_timeout"]),
+            deadline,
+            user=KERNEL_USER,
+            env=env,
+        )
+        stop_kernel_user()
+        result["notebook"] = nbformat.writes(merge(result["notebook"], verdicts))
+    else:
+        result["partial"] = nbformat.writes(result["partial"])
+    return result
 
 
 def main(argv: list[str]) -> int:
@@ -204,15 +308,7 @@ def main(argv: list[str]) -> int:
         if go is None:  # never used: the grader will start a fresh one
             return 0
         job["notebook"] = go["notebook"]
-    # Copy the workspace as the kernel's user, so the student's code owns only its copy.
-    subprocess.run(
-        ["cp", "-r", f"{SANDBOX}/in/.", str(WORKSPACE)],
-        check=True,
-        user=KERNEL_USER,
-        group=KERNEL_USER,
-        extra_groups=[],
-    )
-    result = execute(job, executor, km)
+    result = grade(job, executor, km)
     out = SANDBOX / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(mode=0o700)
