@@ -43,15 +43,17 @@ def autograde(
 
 
 def autograde_many(
-    assignment: str, submissions: dict[str, str | Path], tmp_path: Path
+    assignment: str, submissions: dict[str, str | Path], tmp_path: Path, judge: bool = True
 ) -> dict[str, Result]:
-    """As autograde, for several students of one generated assignment (one course directory)."""
+    """As autograde, for several students of one generated assignment (one course directory).
+    judge=False grades with nbgrader's own Execute (tests in the kernel: benchmarks only)."""
     from nbgrader.api import Gradebook
 
     root = tmp_path / "course"
     shutil.copytree(REPO / "source" / assignment, root / "source" / assignment)
     api = nbgrader_api(root)
-    judged(api)
+    if judge:
+        judged(api)
     generated = api.generate_assignment(assignment, force=True)
     assert generated["success"], generated["log"]
     results = {}

@@ -146,6 +146,49 @@ ATTACKS = {
             frame.f_locals['verdict'] = 'pass'
             return a - b
     """,
+    # The judge's own state, reached through frames from code a test calls (test_plain calls
+    # add() before test_checks runs): what is put back before the next test, and the thread
+    # check. Main keeps only immutable things, and checks threads inline.
+    "frames_mutate_saved_state": """
+        import sys
+        def add(a, b):
+            frame = sys._getframe(1)
+            while frame is not None:
+                for value in list(frame.f_locals.values()):
+                    try:
+                        if isinstance(value, dict) and 'isinstance' in value:
+                            value['isinstance'] = lambda *a: True
+                        for entry in value if isinstance(value, (list, tuple)) else ():
+                            if isinstance(entry, tuple) and len(entry) == 4:
+                                dict(entry[1])  # a namespace kept as a dict: forge it
+                                entry[1]['expect_equal'] = lambda *a, **k: None
+                    except Exception:
+                        pass
+                frame = frame.f_back
+            return a - b
+    """,
+    "frames_replace_the_thread_check": """
+        import sys, threading, time, types
+        def meddle():
+            while True:
+                mod = sys.modules.get('celerylab_course.checks')
+                if mod is not None:
+                    mod.expect_equal = lambda *a, **k: None
+                time.sleep(0.001)
+        threading.Thread(target=meddle, daemon=True).start()
+        def add(a, b):
+            frame = sys._getframe(1)
+            while frame is not None:
+                for name, value in list(frame.f_locals.items()):
+                    if isinstance(value, types.FunctionType) and name != 'main':
+                        try:
+                            value.__code__ = (lambda *a, **k: True).__code__
+                            value.__defaults__ = None
+                        except Exception:
+                            pass
+                frame = frame.f_back
+            return a - b
+    """,
     "profiler_rewrites_locals": """
         import sys
         wrong_add = add

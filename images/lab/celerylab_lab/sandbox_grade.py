@@ -4,11 +4,12 @@ A submitted notebook is graded in two steps:
 
 1. the kernel runs the notebook with every test cell emptied: the student's outputs become their
    feedback, and the student's code never runs in the same process as a test, nor sees one;
-2. each test cell is judged by a fresh process (celerylab_lab.sandbox_judge) in a fresh copy of
-   the submitted workspace: it replays the code cells before the test (earlier tests included,
-   for what they leave behind), then the test, and
-   reports on one of two sockets; only a connection to the "pass" socket from that very process
-   (its pid, by SO_PEERCRED) counts as a pass.
+2. a fresh judge process (celerylab_lab.sandbox_judge), in a fresh copy of the submitted
+   workspace, replays the notebook's code cells in order, tests included, and reports each
+   test's verdict on sockets of its own as it goes; only a connection to a test's "pass"
+   socket from that very process (its pid, by SO_PEERCRED) counts as a pass. A test that
+   never reports (the judge died, or the test ran out of time) fails, and a fresh judge
+   replays the notebook without it for the tests after it.
 
 The notebook that comes back keeps the student's cells and outputs; each test cell holds only
 its name and outcome, never its source or what it printed.
@@ -86,76 +87,117 @@ def _listen(path: Path) -> socket.socket:
     return s
 
 
-def judge(
-    steps: list[tuple[str, object]],
-    test: str,
+def notebook_steps(nb: NotebookNode, skip: frozenset = frozenset()) -> list[list]:
+    """The notebook's code in order: ["cells", [sources]] for the student's and the given
+    cells, ["test", index, source] for each test (but those in `skip`)."""
+    steps: list[list] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or index in skip:
+            continue
+        if is_test(cell):
+            steps.append(["test", index, cell.source])
+        elif steps and steps[-1][0] == "cells":
+            steps[-1][1].append(cell.source)
+        else:
+            steps.append(["cells", [cell.source]])
+    return steps
+
+
+def _budgets(steps: list[list], cell_timeout: float, startup: float) -> dict[int, float]:
+    """How long each test may take to report after the one before it (or the judge's start):
+    its own cell and the cells since, at the cell timeout each."""
+    budgets, cells, first = {}, 0, True
+    for step in steps:
+        if step[0] == "cells":
+            cells += len(step[1])
+            continue
+        budgets[step[1]] = cell_timeout * (cells + 1) + (startup if first else 0)
+        cells, first = 0, False
+    return budgets
+
+
+def judge_once(
+    steps: list[list],
     workdir: Path,
     cell_timeout: float,
-    timeout: float,
+    deadline: float,
     user: int | None = None,
     env: dict[str, str] | None = None,
-) -> Verdict:
-    """Run one test after `steps` in a fresh judge process in `workdir`; pass only on its word."""
+) -> tuple[dict[int, Verdict], str]:
+    """One judge process runs `steps`: the verdicts it reported and, if a test did not
+    report, why ("timed out", or "failed": the judge ended)."""
     import json
 
+    tests = [step[1] for step in steps if step[0] == "test"]
     with tempfile.TemporaryDirectory(prefix="celerylab-judge-") as d:
         os.chmod(d, 0o755)  # noqa: S103 - for the judge (another user) to reach the sockets
-        pass_path, fail_path = Path(d, "pass"), Path(d, "fail")
-        listeners = {_listen(pass_path): True, _listen(fail_path): False}
+        listeners = {}
+        for index in tests:
+            listeners[_listen(Path(d, f"pass-{index}"))] = (index, True)
+            listeners[_listen(Path(d, f"fail-{index}"))] = (index, False)
         who = {"user": user, "group": user, "extra_groups": []} if user is not None else {}
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "celerylab_lab.sandbox_judge", str(pass_path),
-             str(fail_path)],
+            [sys.executable, "-I", "-m", "celerylab_lab.sandbox_judge", d],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             cwd=workdir, env=env, start_new_session=True, **who,
         )  # fmt: skip
-        program = json.dumps({"steps": steps, "test": test, "cell_timeout": cell_timeout})
+        program = json.dumps({"steps": steps, "cell_timeout": cell_timeout})
 
         def send():
             try:
                 proc.stdin.write(program.encode() + b"\n")
                 proc.stdin.close()
-            except OSError:  # the judge is gone already: its verdict is a failure
+            except OSError:  # the judge is gone already: its verdicts are failures
                 pass
 
         threading.Thread(target=send, daemon=True).start()
+        budgets = _budgets(steps, cell_timeout, startup=30)
         try:
-            return _wait_for_verdict(proc, listeners, time.monotonic() + timeout)
+            return _wait_for_verdicts(proc, listeners, tests, budgets, deadline)
         finally:
             for s in listeners:
                 s.close()
             _stop(proc)
 
 
-def _wait_for_verdict(proc, listeners: dict, deadline: float) -> Verdict:
+def _wait_for_verdicts(proc, listeners: dict, tests: list, budgets: dict, deadline: float):
+    """Verdicts as they come, until every test has one, the judge is gone, or the test it is
+    on runs out of time."""
+    verdicts: dict[int, Verdict] = {}
     with selectors.DefaultSelector() as sel:
         for s in listeners:
             sel.register(s, selectors.EVENT_READ)
-        exited_at = None
+        exited_at, since = None, time.monotonic()
         while True:
+            pending = [i for i in tests if i not in verdicts]
             now = time.monotonic()
-            if now > deadline:
-                return Verdict(False, "timed out")
+            if not pending:
+                return verdicts, ""
+            if now > deadline or now - since > budgets[pending[0]]:
+                return verdicts, "timed out"
             if exited_at is None and proc.poll() is not None:
                 exited_at = now
             elif exited_at is not None and now - exited_at > 1:  # nothing queued after its exit
-                return Verdict(False, "failed")
+                return verdicts, "failed"
             for key, _ in sel.select(timeout=0.2):
                 try:
                     conn, _ = key.fileobj.accept()
                 except BlockingIOError:
                     continue
+                index, passed = listeners[key.fileobj]
                 with conn:
                     if _peer_pid(conn) != proc.pid:  # anyone else's word counts for nothing
                         continue
-                    if listeners[key.fileobj]:
-                        return Verdict(True)
-                    conn.settimeout(1)
-                    try:
-                        said = conn.recv(1000).decode(errors="replace")
-                    except OSError:
-                        said = ""
-                    return Verdict(False, said.strip() or "failed")
+                    if passed:
+                        verdicts[index] = Verdict(True)  # only main's own code reaches it
+                    elif index not in verdicts:
+                        conn.settimeout(1)
+                        try:
+                            said = conn.recv(1000).decode(errors="replace")
+                        except OSError:
+                            said = ""
+                        verdicts[index] = Verdict(False, said.strip() or "failed")
+                    since = time.monotonic()
 
 
 def _stop(proc) -> None:
@@ -163,22 +205,6 @@ def _stop(proc) -> None:
         os.killpg(proc.pid, 9)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
-
-
-def steps_before(nb: NotebookNode, index: int) -> list[tuple[str, object]]:
-    """The code before cell `index`, in order: ("cells", [sources]) for the student's and the
-    given cells, ("test", source) for each earlier test."""
-    steps: list[tuple[str, object]] = []
-    for cell in nb.cells[:index]:
-        if cell.cell_type != "code":
-            continue
-        if is_test(cell):
-            steps.append(("test", cell.source))
-        elif steps and steps[-1][0] == "cells":
-            steps[-1][1].append(cell.source)
-        else:
-            steps.append(("cells", [cell.source]))
-    return steps
 
 
 def judge_notebook(
@@ -190,24 +216,33 @@ def judge_notebook(
     env: dict[str, str] | None = None,
     after_each: Callable[[], None] = lambda: None,
 ) -> dict[int, Verdict]:
-    """A verdict for every test cell (by cell index), each from its own judge."""
-    verdicts = {}
-    for index, cell in enumerate(nb.cells):
-        if not is_test(cell):
-            continue
-        before = steps_before(nb, index)
-        budget = cell_timeout * (sum(len(p) if k == "cells" else 1 for k, p in before) + 1) + 30
-        if deadline is not None:
-            budget = min(budget, deadline - time.monotonic())
-        if budget <= 0:
-            verdicts[index] = Verdict(False, "timed out")
-            continue
+    """A verdict for every test cell (by cell index). One judge process replays the notebook
+    and reports each test as it goes; a test that does not report (the judge died, or the
+    test ran out of time) fails, and a fresh judge replays the notebook without that test for
+    the tests after it."""
+    verdicts: dict[int, Verdict] = {}
+    tests = [i for i, cell in enumerate(nb.cells) if is_test(cell)]
+    skip: set[int] = set()
+    if deadline is None:
+        deadline = time.monotonic() + 10**6
+    while len(verdicts) < len(tests):
+        if time.monotonic() >= deadline:
+            break
+        steps = notebook_steps(nb, frozenset(skip))
         try:
-            verdicts[index] = judge(
-                before, cell.source, fresh_workspace(), cell_timeout, budget, user, env
-            )
+            reported, why = judge_once(steps, fresh_workspace(), cell_timeout, deadline, user, env)
         finally:
             after_each()
+        # Earlier tests run again in a later judge (for what they leave behind): their first
+        # verdict stands.
+        for index, verdict in reported.items():
+            verdicts.setdefault(index, verdict)
+        stuck = next((i for i in tests if i not in verdicts), None)
+        if stuck is not None:
+            verdicts[stuck] = Verdict(False, why or "failed")
+            skip.add(stuck)
+    for index in tests:
+        verdicts.setdefault(index, Verdict(False, "timed out"))
     return verdicts
 
 

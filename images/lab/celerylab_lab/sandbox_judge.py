@@ -1,26 +1,30 @@
-"""Judge ONE hidden test in a process of its own, where the student's code cannot decide the
-verdict (the trust model: docs/grading.md, "Hidden tests").
+"""Judge a notebook's hidden tests in a process of its own, where the student's code cannot
+decide a verdict (the trust model: docs/grading.md, "Hidden tests").
 
-celerylab_lab.sandbox_grade starts `python -I -m celerylab_lab.sandbox_judge <pass> <fail>` for
-each test cell, in a fresh copy of the submitted workspace, and writes one line on stdin: the
-notebook's code cells before the test, in order (the student's and the given ones, and the
-earlier tests, for what they leave behind) and the test's source. The verdict is a connection
-to one of two Unix sockets the grader listens on; the grader takes a connection to <pass> from
-this very process (its pid, by SO_PEERCRED) as the only proof that the test passed.
+celerylab_lab.sandbox_grade starts `python -I -m celerylab_lab.sandbox_judge <sockets>` once per
+notebook, in a fresh copy of the submitted workspace, and writes one line on stdin: the
+notebook's code cells in order (the student's and the given ones, and each test). The judge
+replays them and, right after each test, reports its verdict as a connection to one of two
+Unix sockets the grader listens on, `<sockets>/pass-<cell>` or `<sockets>/fail-<cell>`; the
+grader takes a connection to a pass socket from this very process (its pid, by SO_PEERCRED) as
+the only proof that that test passed. A test that never reports (os._exit, a timeout) fails,
+and the grader starts a judge again for the tests after it, without it.
 
 Why the student's code cannot make that connection:
 - an audit hook, installed before any student code and never removable, lets a connection to
-  <pass> through only when it is made by `main` itself, called from this module's top level
-  under runpy and nothing else, with main's own local `verdict` equal to "pass". A frame's
-  local variables cannot be changed from Python (3.11) once tracing is refused, so only main's
-  own code, after the test's code returned, can set it;
+  a pass socket through only when it is made by `main` itself, called from this module's top
+  level under runpy and nothing else, with main's own local `verdict` equal to "pass". A
+  frame's local variables cannot be changed from Python (3.11) once tracing is refused, so
+  only main's own code, after the test's code returned, can set it; main sets it back to
+  "fail" before any other code runs;
 - the same hook refuses what would change that: tracing, profiling on the main thread (but
   cProfile's own, C, profiler started by its runcall or `with`), other audit hooks,
   ctypes, the garbage collector's object scans, other threads' frames, /proc/*/mem and
-  writable /proc files, and replacing a function's code;
+  writable /proc files, and replacing a test helper's code;
 - the student's cells run on a thread of their own, so main's frame is not under them; main
-  binds everything it uses after them to its own locals first (no module global is read again);
-- before the test, main puts back the builtins, sys.modules and the course's test helpers
+  binds everything it uses after them to its own locals first (no module global is read
+  again), and what it keeps is immutable (code the tests call can read main's locals);
+- before each test, main puts back the builtins, sys.modules and the course's test helpers
   (celerylab_course.*), and runs the test in a namespace whose builtins are a copy taken before
   any student code ran; a thread still running then, or after the test, fails the test.
 
@@ -50,7 +54,7 @@ REFUSED_PREFIXES = ("ctypes.", "gc.get_")
 
 
 def _install_guard(
-    pass_path: str,
+    pass_paths: tuple[str, ...],
     main_code,
     module_file: str,
     bootstrap: frozenset,
@@ -102,8 +106,9 @@ def _install_guard(
         finally:
             inside[0] = False
 
-    pass_socket = stat_of(pass_path)
-    pass_identity = (pass_socket.st_dev, pass_socket.st_ino)
+    pass_identities = frozenset(
+        (found.st_dev, found.st_ino) for found in (stat_of(path) for path in pass_paths)
+    )
     path_types, to_bytes, text_or_bytes = (str, bytes, bytearray), bytes, (str, bytes)
 
     def is_pass_socket(address) -> bool:
@@ -116,7 +121,7 @@ def _install_guard(
             return False
         except (type_error, too_shallow):  # a name stat() refuses: refuse it too
             return True
-        return (found.st_dev, found.st_ino) == pass_identity
+        return (found.st_dev, found.st_ino) in pass_identities
 
     def guard(event: str, args: tuple) -> None:
         if inside[0]:
@@ -196,27 +201,16 @@ def _shell():
     return InteractiveShell.instance(config=config, colors="NoColor")
 
 
-def main(pass_path: str, fail_path: str) -> None:
+def main(sockets: str) -> None:
     # Everything used after the student's code is bound here, before it: locals cannot be
-    # rebound from outside this frame, module globals and builtins can.
+    # rebound from outside this frame, module globals and builtins can. What main keeps is
+    # immutable (tuples, frozensets, strings): code the tests call can read main's locals
+    # through frames, and must not change, e.g., the builtins put back before the next test.
     _exec, _len, _listdir, _vars, _setattr, _delattr = exec, len, os.listdir, vars, setattr, delattr
     _dict, _type, _set, _chdir, _base = dict, type, set, os.chdir, BaseException
     _socket, _unix, _stream = _socketmodule.socket, socket.AF_UNIX, socket.SOCK_STREAM
-    _sig, _dfl, _mask, _block = (
-        signal.signal,
-        signal.SIG_DFL,
-        signal.pthread_sigmask,
-        signal.SIG_BLOCK,
-    )
+    _mask, _block, _setmask = signal.pthread_sigmask, signal.SIG_BLOCK, signal.SIG_SETMASK
     _join, _thread, _sleep = threading.Thread.join, threading.Thread, time.sleep
-
-    def alone(_len=_len, _listdir=_listdir, _sleep=_sleep) -> bool:
-        # A thread that has just returned takes a moment to leave the OS's list.
-        for _ in range(40):
-            if _len(_listdir("/proc/self/task")) == 1:
-                return True
-            _sleep(0.05)
-        return False
 
     import runpy
 
@@ -224,12 +218,26 @@ def main(pass_path: str, fail_path: str) -> None:
     for name in TRUSTED:
         with contextlib.suppress(ImportError):  # a lab image without the course package
             __import__(name)
-    test = compile(program["test"], "<hidden test>", "exec")
     shell = _shell()
-    trusted = _trusted_state()
+    trusted = tuple(
+        (module, tuple(namespace.items()), tuple(functions), tuple(
+            (cls, tuple(attrs.items())) for cls, attrs in classes
+        ))
+        for module, namespace, functions, classes in _trusted_state()
+    )  # fmt: skip
     protected = frozenset(id(f) for _, _, functions, _ in trusted for f, _, _ in functions)
     bootstrap = frozenset((runpy._run_code.__code__, runpy._run_module_as_main.__code__))
-    _install_guard(pass_path, main.__code__, __file__, bootstrap, protected)
+    # The notebook in order: the student's and given cells (on a thread of their own, batch
+    # by batch) and each test (here, on the main thread, reported at once).
+    steps = tuple(
+        ("cells", tuple(step[1]))
+        if step[0] == "cells"
+        else ("test", f"{sockets}/pass-{step[1]}", f"{sockets}/fail-{step[1]}",
+              compile(step[2], "<hidden test>", "exec"))
+        for step in program["steps"]
+    )  # fmt: skip
+    passes = tuple(step[1] for step in steps if step[0] == "test")
+    _install_guard(passes, main.__code__, __file__, bootstrap, protected)
     # An AssertionError raised by the course's check helpers says what to fix: it is passed on.
     checks = sys.modules.get("celerylab_course.checks")
     teaching = frozenset(
@@ -239,24 +247,18 @@ def main(pass_path: str, fail_path: str) -> None:
     )
     _assertion, _str = AssertionError, str
     user_ns = shell.user_ns
-    _signals = list(signal.valid_signals())
+    _signals = frozenset(signal.valid_signals())
     builtins_dict = builtins.__dict__
-    pristine = _dict(builtins_dict)
-    modules, saved_modules = sys.modules, _dict(sys.modules)
+    pristine = tuple(builtins_dict.items())
+    pristine_names = frozenset(builtins_dict)
+    modules, saved_modules = sys.modules, tuple(sys.modules.items())
     workdir = os.getcwd()
-    known_exceptions = {v for v in pristine.values() if isinstance(v, type)}
+    known_exceptions = frozenset(v for _, v in pristine if isinstance(v, type))
     _raised_in = raised_in
     # The workspace (the student's modules) after everything the judge and the tests import.
     sys.path.append(workdir)
-    # The notebook before the test, in order: the student's and given cells (on a thread of
-    # their own, batch by batch), and the earlier tests (here, for what they leave behind: the
-    # notebook's later cells may rely on it; their own outcome is judged in their own process).
-    steps = [
-        (kind, payload if kind == "cells" else compile(payload, "<hidden test>", "exec"))
-        for kind, payload in program["steps"]
-    ]
     cell_timeout = float(program["cell_timeout"])
-    del program
+    del program, checks
 
     def replay(cells, shell=shell):
         for source in cells:
@@ -265,78 +267,92 @@ def main(pass_path: str, fail_path: str) -> None:
             except BaseException:  # noqa: S110 - a cell's error is its own, as in a notebook
                 pass
 
-    student = payload = None
-    for kind, payload in steps:
-        if kind == "cells":
-            student = _thread(target=replay, args=(payload,), name="notebook", daemon=True)
+    for step in steps:
+        verdict = "fail"
+        if step[0] == "cells":
+            student = _thread(target=replay, args=(step[1],), name="notebook", daemon=True)
             student.start()
-            _join(student, cell_timeout * _len(payload))
+            _join(student, cell_timeout * _len(step[1]))
+            student = None
             continue
-        try:  # noqa: SIM105 - no module global (contextlib) after the student's code
-            _exec(payload, user_ns)
-        except _base:  # judged in its own process
-            pass
-    del student, replay, shell, steps, payload
-
-    verdict, reason = "fail", "threads left running by the notebook's code"
-    if alone():
-        # Put back what the test relies on, as it was before the student's code ran.
-        builtins_dict.clear()
-        builtins_dict.update(pristine)
-        for name, module in saved_modules.items():
-            modules[name] = module
-        for module, namespace, functions, classes in trusted:
-            _vars(module).clear()
-            _vars(module).update(namespace)
-            for function, defaults, kwdefaults in functions:
-                _setattr(function, "__defaults__", defaults)
-                _setattr(function, "__kwdefaults__", kwdefaults)
-            for cls, attrs in classes:
-                for attr in _set(_vars(cls)) - _set(attrs):
-                    _delattr(cls, attr)
-                for attr, value in attrs.items():
-                    if (
-                        attr not in ("__dict__", "__weakref__")
-                        and _vars(cls).get(attr) is not value
-                    ):
-                        _setattr(cls, attr, value)
-        _chdir(workdir)
-        scope = {k: v for k, v in user_ns.items() if k not in pristine}
-        scope["__builtins__"] = _dict(pristine)
-        scope["__name__"] = "__main__"
-        reason = "failed"
+        _, pass_path, fail_path, test = step
+        reason = "threads left running by the notebook's code"
+        # Inline, not a function: a function's code or defaults could be replaced from the
+        # student's code (main's locals are readable). A thread that has just returned takes
+        # a moment to leave the OS's list.
+        for _ in range(40):
+            alone = _len(_listdir("/proc/self/task")) == 1
+            if alone:
+                break
+            _sleep(0.05)
+        if alone:
+            # Put back what the test relies on, as it was before the student's code ran.
+            builtins_dict.clear()
+            builtins_dict.update(pristine)
+            for name, module in saved_modules:
+                modules[name] = module
+            for module, namespace, functions, classes in trusted:
+                _vars(module).clear()
+                _vars(module).update(namespace)
+                for function, defaults, kwdefaults in functions:
+                    _setattr(function, "__defaults__", defaults)
+                    _setattr(function, "__kwdefaults__", kwdefaults)
+                for cls, attrs in classes:
+                    for attr in _set(_vars(cls)) - _set(name for name, _ in attrs):
+                        _delattr(cls, attr)
+                    for attr, value in attrs:
+                        if (
+                            attr not in ("__dict__", "__weakref__")
+                            and _vars(cls).get(attr) is not value
+                        ):
+                            _setattr(cls, attr, value)
+            _chdir(workdir)
+            scope = {k: v for k, v in user_ns.items() if k not in pristine_names}
+            scope["__builtins__"] = _dict(pristine)
+            scope["__name__"] = "__main__"
+            reason = "failed"
+            try:
+                _exec(test, scope)
+                verdict = "pass"
+            except _base as e:  # SystemExit and KeyboardInterrupt included: a failure
+                verdict = "fail"
+                reason = "Exception"
+                if _type(e) in known_exceptions:
+                    reason = _type(e).__name__
+                if _type(e) is _assertion and _raised_in(e, teaching):
+                    message = e.args[0] if e.args and _type(e.args[0]) is _str else ""
+                    reason = f"AssertionError\n{message[:300]}"
+                e = None
+            for _ in range(40):
+                alone = _len(_listdir("/proc/self/task")) == 1
+                if alone:
+                    break
+                _sleep(0.05)
+            if verdict == "pass" and not alone:
+                verdict, reason = "fail", "threads left running by the test"
+            # What the test defined, for the cells after it (as in the notebook).
+            scope.pop("__builtins__", None)
+            user_ns.update(scope)
+            scope = None
+        # No handler of the student's runs while the verdict is reported.
+        unblocked = _mask(_block, _signals)
+        channel = _socket(_unix, _stream)
         try:
-            _exec(test, scope)
-            verdict = "pass"
-        except _base as e:  # SystemExit and KeyboardInterrupt included: a failure
+            if verdict == "pass":
+                channel.connect(pass_path)
+            else:
+                channel.connect(fail_path)
+                channel.sendall(reason.encode()[:1000])
+        finally:
+            channel.close()
             verdict = "fail"
-            reason = "Exception"
-            if _type(e) in known_exceptions:
-                reason = _type(e).__name__
-            if _type(e) is _assertion and _raised_in(e, teaching):
-                message = e.args[0] if e.args and _type(e.args[0]) is _str else ""
-                reason = f"AssertionError\n{message[:300]}"
-        if verdict == "pass" and not alone():
-            verdict, reason = "fail", "threads left running by the test"
-    # No handler of the student's runs from here on.
-    _mask(_block, _signals)
-    for sig in _signals:
-        try:  # noqa: SIM105 - no module global (contextlib) after the student's code
-            _sig(sig, _dfl)
-        except (OSError, ValueError, RuntimeError):
-            pass
-    channel = _socket(_unix, _stream)
-    if verdict == "pass":
-        channel.connect(pass_path)
-    else:
-        channel.connect(fail_path)
-        channel.sendall(reason.encode()[:1000])
-    channel.close()
+            channel = None
+            _mask(_setmask, unblocked)
 
 
 if __name__ == "__main__":
     try:
-        main(sys.argv[1], sys.argv[2])
+        main(sys.argv[1])
     except BaseException:  # the judge's own failure (its stderr is for debugging only)
         import traceback
 
