@@ -96,33 +96,40 @@ ATTACKS = {
         def add(a, b):
             raise SystemExit(0)
     """,
+    # sys.argv[1] is the judge's folder of report sockets (pass-<cell>, fail-<cell>).
     "atexit_and_forged_verdict": """
-        import atexit, socket, subprocess, sys
-        def claim(path=sys.argv[1] if len(sys.argv) > 1 else ''):
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(path)
+        import atexit, glob, os, socket, subprocess, sys
+        SOCKETS = sorted(glob.glob(os.path.join(sys.argv[1], 'pass-*'))) if len(sys.argv) > 1 \
+            else []
+        assert SOCKETS or 'ipykernel' in sys.modules, 'the attack lost its target'
+        def claim(paths=tuple(SOCKETS)):
+            for path in paths:
+                try:
+                    socket.socket(socket.AF_UNIX).connect(path)
+                except Exception:
+                    pass
         atexit.register(claim)
         subprocess.Popen([sys.executable, '-c',
             'import socket, sys, time\\nfor _ in range(50):\\n'
-            '    try:\\n        socket.socket(socket.AF_UNIX).connect(sys.argv[1])\\n'
-            '    except OSError: pass\\n    time.sleep(0.05)',
-            sys.argv[1] if len(sys.argv) > 1 else '/nonexistent'])
-        try:
-            claim()
-        except Exception:
-            pass
+            '    for path in sys.argv[1:]:\\n'
+            '        try:\\n            socket.socket(socket.AF_UNIX).connect(path)\\n'
+            '        except OSError: pass\\n    time.sleep(0.05)', *SOCKETS])
+        claim()
     """,
     "pass_socket_by_another_name": """
-        import os, socket, sys
+        import glob, os, socket, sys
         def add(a, b):
             import builtins
+            folder = sys.argv[1]
+            names = sorted(os.path.basename(p) for p in glob.glob(folder + '/pass-*'))
+            assert names, 'the attack lost its target'
+            others = [os.path.join(folder, '.', n) for n in names]
+            others += [os.path.join(folder, n).encode() for n in names]
             builtins.isinstance = lambda *a: False  # the judge's guard must not ask builtins
             builtins.len = lambda *a: 0
-            path = sys.argv[1]
-            for other in (os.path.join(os.path.dirname(path), '.', 'pass'), path.encode()):
+            for other in others:
                 try:
                     socket.socket(socket.AF_UNIX).connect(other)
-                    os._exit(0)
                 except OSError:
                     pass
             return a - b
@@ -256,6 +263,30 @@ def test_a_failed_check_still_teaches(tmp_path):
     (error,) = cell.outputs
     assert error.ename == "AssertionError"
     assert error.evalue == "add(2, 2) gave 0; expected 4. Hint: add the two numbers.", error
+
+
+def test_no_text_of_the_students_reaches_the_feedback_as_a_reason(tmp_path):
+    # A failure's reason is the judge's to send: the student's code, which can read the tests'
+    # code through frames, must not write it there (into the fail sockets) for them to read.
+    leak = """
+        import glob, os, socket, sys
+        def add(a, b):
+            folder = sys.argv[1]
+            fails = glob.glob(os.path.join(folder, 'fail-*'))
+            assert fails, 'the attack lost its target'
+            for path in fails:
+                try:
+                    s = socket.socket(socket.AF_UNIX)
+                    s.connect(path)
+                    s.sendall(b'AssertionError\\nLEAKED-' + b'BY-THE-STUDENT')
+                    s.close()
+                except OSError:
+                    pass
+            return a - b
+    """
+    score, graded = grade(notebook(WRONG + textwrap.dedent(leak)), tmp_path)
+    assert score == 0
+    assert "LEAKED-BY-THE-STUDENT" not in nbformat.writes(graded)
 
 
 def test_feedback_names_the_tests_and_their_outcomes_but_never_their_code(tmp_path):

@@ -261,6 +261,8 @@ def merge(executed: NotebookNode, verdicts: dict[int, Verdict]) -> NotebookNode:
             reason, _, message = verdict.reason.partition("\n")
             ename = reason if reason in BUILTIN_EXCEPTIONS else "HiddenTestFailed"
             said = f": {reason}" if reason in REASONS else ""
+            # Only a check's teaching message is passed on (the judge sends no other text).
+            message = message if reason == "AssertionError" else ""
             evalue = message[:500] or f"the hidden test {name} failed{said}"
             cell.outputs = [
                 nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[evalue])

@@ -55,6 +55,7 @@ REFUSED_PREFIXES = ("ctypes.", "gc.get_")
 
 def _install_guard(
     pass_paths: tuple[str, ...],
+    fail_paths: tuple[str, ...],
     main_code,
     module_file: str,
     bootstrap: frozenset,
@@ -83,9 +84,11 @@ def _install_guard(
     proc_dev = os.stat("/proc").st_dev if os.path.isdir("/proc") else None
     refused, prefixes = frozenset(REFUSED), REFUSED_PREFIXES
 
-    def by_main_with_a_pass() -> bool:
+    def by_main(with_a_pass: bool) -> bool:
         frame = getframe(2)  # 0: this function, 1: the hook, 2: whoever called connect()
-        if frame.f_code is not main_code or frame.f_locals.get("verdict") != "pass":
+        if frame.f_code is not main_code:
+            return False
+        if with_a_pass and frame.f_locals.get("verdict") != "pass":
             return False
         frame = frame.f_back
         if frame is None or frame.f_code.co_filename != module_file:
@@ -109,10 +112,14 @@ def _install_guard(
     pass_identities = frozenset(
         (found.st_dev, found.st_ino) for found in (stat_of(path) for path in pass_paths)
     )
+    fail_identities = frozenset(
+        (found.st_dev, found.st_ino) for found in (stat_of(path) for path in fail_paths)
+    )
     path_types, to_bytes, text_or_bytes = (str, bytes, bytearray), bytes, (str, bytes)
 
-    def is_pass_socket(address) -> bool:
-        """Whether a connect() reaches the pass socket, by whatever name (a symlink, ./, bytes)."""
+    def reaches(address, identities: frozenset) -> bool:
+        """Whether a connect() reaches one of these sockets, by whatever name (a symlink, ./,
+        bytes)."""
         if not isinstance_(address, path_types):  # an IP address pair, and so on
             return False
         try:
@@ -121,7 +128,7 @@ def _install_guard(
             return False
         except (type_error, too_shallow):  # a name stat() refuses: refuse it too
             return True
-        return (found.st_dev, found.st_ino) in pass_identities
+        return (found.st_dev, found.st_ino) in identities
 
     def guard(event: str, args: tuple) -> None:
         if inside[0]:
@@ -148,13 +155,13 @@ def _install_guard(
                 return
             if info.st_dev == proc_dev and info.st_mode & writable:
                 raise refusal(f"opening {args[0]!r} is not allowed while grading")
-        if (
-            event == "socket.connect"
-            and len_(args) > 1
-            and is_pass_socket(args[1])
-            and not by_main_with_a_pass()
-        ):
-            raise refusal("only the judge reports a pass")
+        if event == "socket.connect" and len_(args) > 1:
+            # A pass only from main with its verdict "pass"; a failure's reason only from main
+            # too (anyone else's text there would reach the feedback).
+            if reaches(args[1], pass_identities) and not by_main(True):
+                raise refusal("only the judge reports a pass")
+            if reaches(args[1], fail_identities) and not by_main(False):
+                raise refusal("only the judge reports a failure")
 
     sys.addaudithook(guard)
 
@@ -237,7 +244,8 @@ def main(sockets: str) -> None:
         for step in program["steps"]
     )  # fmt: skip
     passes = tuple(step[1] for step in steps if step[0] == "test")
-    _install_guard(passes, main.__code__, __file__, bootstrap, protected)
+    failures = tuple(step[2] for step in steps if step[0] == "test")
+    _install_guard(passes, failures, main.__code__, __file__, bootstrap, protected)
     # An AssertionError raised by the course's check helpers says what to fix: it is passed on.
     checks = sys.modules.get("celerylab_course.checks")
     teaching = frozenset(
