@@ -116,6 +116,17 @@ ATTACKS = {
             '        except OSError: pass\\n    time.sleep(0.05)', *SOCKETS])
         claim()
     """,
+    # The judge's pid, with a new program in it that has no audit hook: exec from a test.
+    "exec_keeps_the_pid": """
+        import glob, os, sys
+        def add(a, b):
+            folder = sys.argv[1]
+            passes = glob.glob(os.path.join(folder, 'pass-*'))
+            assert passes, 'the attack lost its target'
+            forger = ('import socket, sys\\nfor path in sys.argv[1:]:\\n'
+                      '    socket.socket(socket.AF_UNIX).connect(path)')
+            os.execv(sys.executable, [sys.executable, '-c', forger, *passes])
+    """,
     "pass_socket_by_another_name": """
         import glob, os, socket, sys
         def add(a, b):
