@@ -55,6 +55,7 @@ def test_the_right_answer_keeps_full_marks_in_the_sandbox(engine):
 #: The attacks that reach into the sandbox's own machinery, plus the classic one.
 LIVE = (
     "atexit_and_forged_verdict",
+    "exec_keeps_the_pid",
     "input_transformer",
     "patched_helpers",
     "threads_outliving_the_cell",
