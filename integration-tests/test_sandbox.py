@@ -139,7 +139,10 @@ def scores() -> dict[str, float | None]:
 
 @pytest.fixture(scope="module")
 def graded(stack):
-    r = compose("exec", "-T", "hub", "celerylab", "courses", "sync", check=False)
+    for _ in range(3):  # the CLI waits 30 s for the hub; a loaded machine's hub may take longer
+        r = compose("exec", "-T", "hub", "celerylab", "courses", "sync", check=False)
+        if "timed out" not in r.stderr:
+            break
     assert r.returncode == 0, r.stderr
     wait_for_course_container()
     instructor("nbgrader generate_assignment ps1 --force")
@@ -260,7 +263,9 @@ def test_the_grading_fleet_is_not_open_to_others(graded):
     r = python_in_course(probe)
     assert "'status': 'refused'" in r.stdout, r.stdout + r.stderr
     assert "not sealed with course c202's grading key" in r.stdout, r.stdout + r.stderr
-    # Every course holds the broker's password: what it keeps of the batch's results is sealed.
+    # Every course holds the broker's password: the course deleted each result as soon as it
+    # had read it (sandbox_execute.forget), so nothing of the batch is left there to read (what
+    # was there, for that moment, was sealed: tests/lab/test_grading_client.py).
     scan = (
         "import os, redis\n"
         "r = redis.Redis.from_url(os.environ['CELERYLAB_GRADING_BROKER'])\n"
@@ -271,7 +276,7 @@ def test_the_grading_fleet_is_not_open_to_others(graded):
     r = python_in_course(scan)
     assert r.returncode == 0, r.stderr
     results, readable = map(int, r.stdout.split())
-    assert results >= len(graded["log"]) and readable == 0, r.stdout + r.stderr
+    assert results == 0 and readable == 0, r.stdout + r.stderr
     # Without the broker's password, nobody on the network gets in.
     r = subprocess.run(
         ["docker", "exec", COURSE, "redis-cli", "-h", "grading-broker", "llen", "grading"],

@@ -69,6 +69,22 @@ def test_no_attack_gives_a_wrong_answer_a_point_in_the_sandbox(engine, attack):
     assert score(run(engine, WRONG + textwrap.dedent(ATTACKS[attack]))) == 0
 
 
+#: A child of the student's (same user as the judge) that could write the judge's memory could
+#: rewrite a verdict; this one only checks that it could, and turns that into points.
+JUDGES_MEMORY = """
+import os, subprocess, sys
+def add(a, b):
+    probe = subprocess.run([sys.executable, '-c',
+        'import sys\\nopen("/proc/%s/mem" % sys.argv[1], "r+b")', str(os.getpid())])
+    return a + b if probe.returncode == 0 else a - b
+"""
+
+
+@pytest.mark.docker
+def test_no_child_of_the_students_can_write_the_judges_memory(engine):
+    assert score(run(engine, WRONG + JUDGES_MEMORY)) == 0
+
+
 @pytest.mark.docker
 def test_the_kernel_never_sees_the_hidden_tests(engine):
     prying = """

@@ -167,6 +167,17 @@ def _install_guard(
     sys.addaudithook(guard)
 
 
+def _not_dumpable() -> None:
+    """No process of the same user (the student's children) may attach to the judge or write
+    its memory (/proc/<judge>/mem, ptrace, process_vm_writev): a non-dumpable process's /proc
+    files are root's, and tracing it takes CAP_SYS_PTRACE. Done with ctypes before the guard
+    refuses ctypes."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+
+
 def _trusted_state() -> list[tuple]:
     """(module, its dict, [(function, defaults, kwdefaults)], [(class, its dict)]), copied."""
     found = []
@@ -222,6 +233,7 @@ def main(sockets: str) -> None:
 
     import runpy
 
+    _not_dumpable()
     program = json.loads(sys.stdin.readline())
     for name in TRUSTED:
         with contextlib.suppress(ImportError):  # a lab image without the course package
