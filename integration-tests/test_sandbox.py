@@ -217,7 +217,7 @@ def sandboxes() -> list[dict]:
 @pytest.mark.docker
 def test_hostile_work_costs_no_more_than_its_own_limits(graded):
     # Limits in the test stack: 10 s per cell, 60 s in all; ten runs of about 3 s otherwise,
-    # each with its one hidden test judged by a process of its own (a second or two).
+    # each with its hidden test judged by a process of its own (a second or two).
     each = {s: e.get("seconds") for s, e in graded["log"].items()}
     assert graded["seconds"] < 10 * 10 + 60 + 60 + 10 * 5, (graded["seconds"], each)
     # Each sandbox served one submission and is gone (removed just after its result was read);

@@ -4,8 +4,8 @@ The container comes from the lab image, so hidden tests can start a Redis and a 
 for the student's code, but it has no network, limits on CPU, memory, processes and wall time,
 a read-only root, a size-limited tmpfs as its only writable workspace, and it is removed after
 each run. Inside, celerylab_lab.sandbox_run executes the notebook without its tests (nbgrader's
-Execute preprocessor, as an unprivileged user), then has each hidden test judged by a fresh
-process of its own (docs/grading.md, "Hidden tests"). The gradebook never enters it: the caller
+Execute preprocessor, as an unprivileged user), then has the hidden tests judged by a fresh
+process (docs/grading.md, "Hidden tests"). The gradebook never enters it: the caller
 gets the executed notebook back and nbgrader records the grades outside.
 """
 

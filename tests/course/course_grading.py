@@ -87,8 +87,8 @@ def autograde_many(
 
 
 def judged(api) -> None:
-    """Autograde as the grading sandbox does: the hidden tests judged outside the kernel, each
-    by a fresh process (celerylab_lab.sandbox_grade), rather than by nbgrader's Execute."""
+    """Autograde as the grading sandbox does: the hidden tests judged outside the kernel, by
+    a fresh process (celerylab_lab.sandbox_grade), rather than by nbgrader's Execute."""
     from celerylab_lab.sandbox_grade import judged_execute_class
     from nbgrader.converters import Autograde
 

@@ -1,7 +1,7 @@
 """Hidden tests that student code cannot fool or read (docs/grading.md, "Hidden tests").
 
 Each submission runs as in the grading sandbox, minus the container: a real kernel runs the
-notebook with its tests emptied, then each test is judged by a fresh process of its own
+notebook with its tests emptied, then the tests are judged by a fresh process
 (celerylab_lab.sandbox_grade). Every attack below is paired with a WRONG add(): the attack is
 the only way to points, so any point means it got through. The same attacks run live in the
 sandbox container in integration-tests/test_sandbox.py.

@@ -11,8 +11,8 @@ execution ended; the grader turns a missing result into a reason from the contai
 The kernel runs the notebook with its test cells emptied (nbgrader's own Execute preprocessor,
 plus a cap on everything the kernel sends): the student's outputs, for feedback. The hidden tests
 never enter the kernel, nor its workspace: the runner moves the notebook out of the kernel's
-reach first, and each test is then judged by a fresh process of its own in a fresh copy of the
-submitted workspace (celerylab_lab.sandbox_grade, sandbox_judge; docs/grading.md).
+reach first, and the tests are then judged by a fresh process (one per notebook) in a fresh
+copy of the submitted workspace (celerylab_lab.sandbox_grade, sandbox_judge; docs/grading.md).
 
 With --warm the grader starts the container before it has a submission for it: this process
 imports nbgrader and starts the kernel, then waits for /sandbox/go (the notebook's name), which
@@ -272,7 +272,7 @@ def take_notebook(notebook: str) -> nbformat.NotebookNode:
 
 def grade(job: dict, executor=None, km=None) -> dict:
     """The kernel runs the notebook without its tests (the student's outputs, for feedback);
-    then each test is judged by a fresh process of its own (celerylab_lab.sandbox_grade)."""
+    then the tests are judged by a fresh process (celerylab_lab.sandbox_grade)."""
     deadline = time.monotonic() + float(job.get("wall_seconds", 10**6)) - 10
     nb = take_notebook(job["notebook"])
     shown = nbformat.writes(hide_tests(nb))
