@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.docker
+
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = os.environ.get("CELERYLAB_HUB_IMAGE", "celerylab/hub:latest")
 
