@@ -13,6 +13,8 @@ c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
 c.JupyterHub.spawner_class = "celerylab"
 
 # The proxy runs in its own container, so labs stay reachable while the hub restarts...
+# (CeleryLabProxy: configurable-http-proxy whose routes come back within seconds of a restart.)
+c.JupyterHub.proxy_class = "celerylab_hub.proxy.CeleryLabProxy"
 c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
 # ...and labs keep running when the hub stops.

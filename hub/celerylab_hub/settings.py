@@ -101,6 +101,14 @@ def _user_set(value: str) -> set[str]:
     return names
 
 
+def _host_list(value: str) -> list[str]:
+    hosts = [h.strip() for h in value.split(",") if h.strip()]
+    bad = [h for h in hosts if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.:_-]*", h)]
+    if not hosts or bad:
+        raise ValueError("must be comma-separated host names or addresses, such as proxy,tls")
+    return hosts
+
+
 def _db_url(value: str) -> str:
     if not re.match(r"(sqlite|postgresql(\+\w+)?)://", value):
         raise ValueError("must be a sqlite:/// or postgresql:// URL")
@@ -193,14 +201,28 @@ SETTINGS: tuple[Setting, ...] = (
         "NativeAuthenticator",
         "allowed_failed_logins",
         _int_between(1, 100),
-        "failed logins before a lockout",
+        "failed logins for one name from one address before that name is locked there",
+    ),
+    Setting(
+        "CELERYLAB_SOURCE_LOGIN_ATTEMPTS",
+        "RosterAuthenticator",
+        "source_failed_logins",
+        _int_between(1, 10000),
+        "failed logins from one address, any names, before the address is locked",
+    ),
+    Setting(
+        "CELERYLAB_TRUSTED_PROXIES",
+        "RosterAuthenticator",
+        "trusted_proxies",
+        _host_list,
+        "comma-separated proxies whose X-Forwarded-For gives the client's address",
     ),
     Setting(
         "CELERYLAB_LOCKOUT_SECONDS",
         "NativeAuthenticator",
         "seconds_before_next_try",
         _int_between(1, 86400),
-        "how long a locked-out user waits",
+        "how long a lockout lasts after the last failure",
     ),
     Setting(
         "CELERYLAB_DB_URL",
@@ -347,6 +369,13 @@ SETTINGS: tuple[Setting, ...] = (
         "cull_every",
         _int_between(0, 86400),
         "seconds between idle checks (0: no culling)",
+    ),
+    Setting(
+        "CELERYLAB_LAB_MAX_AGE",
+        "CeleryLabOptions",
+        "lab_max_age",
+        _int_between(0, 30 * 86400),
+        "stop every lab this many seconds after it started, busy or not (0: no limit)",
     ),
     Setting(
         "CELERYLAB_PRESTART_MINUTES",
