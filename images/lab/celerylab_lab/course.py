@@ -111,8 +111,10 @@ def sync_gradebook(course: dict, home: Path) -> None:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{home}/gradebook.db", course_id=course["id"]) as gb:
+        profiles = course.get("profiles", {})
         for student in course["students"]:
-            gb.update_or_create_student(student)
+            # first_name, last_name, email from the roster: exports carry them
+            gb.update_or_create_student(student, **profiles.get(student, {}))
         for a in course["assignments"]:
             due = datetime.fromisoformat(a["due"]) if a.get("due") else None
             gb.update_or_create_assignment(a["id"], duedate=due)
