@@ -28,6 +28,8 @@ from celerylab_hub.services import (
 from celerylab_hub.settings import ConfigError, load_env, public_url
 from celerylab_hub.spawner import CeleryLabSpawner
 
+#: The product's name on the hub's pages.
+PRODUCT = "celerylab"
 AUTHENTICATORS = {
     "native": "celerylab_hub.auth.RosterAuthenticator",
     "lti13": "ltiauthenticator.lti13.auth.LTI13Authenticator",
@@ -106,6 +108,14 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         "cookie_options": {"secure": True},
     }
     c.JupyterHub.authenticator_class = AUTHENTICATORS[options.auth]
+    # The hub's pages name the product and its courses, offer "Change password" where the hub
+    # keeps passwords, and show courses by title (celerylab_hub/templates).
+    c.JupyterHub.template_paths = [str(Path(__file__).parent / "templates")]
+    c.JupyterHub.template_vars = {
+        "celerylab_product": PRODUCT,
+        "celerylab_courses": [d.title for d in declared],
+        "celerylab_passwords": options.auth == "native",
+    }
     c.JupyterHub.cookie_secret_file = os.path.join(options.secrets_dir, "cookie_secret")
     c.ConfigurableHTTPProxy.auth_token = proxy_token
     c.RosterAuthenticator.initial_admin_password_file = os.path.join(
