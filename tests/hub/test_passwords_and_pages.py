@@ -97,6 +97,7 @@ def test_the_navigation_offers_change_password_and_course_titles(render, hub_con
     html = render("page.html", user=user, services=[service])
     assert 'href="/hub/change-password">Change password</a>' in html
     assert "Celery Foundations: grading" in html
+    assert 'href="/services/formgrader-c1/grade-all/">Celery Foundations: grade all' in html
     assert ">formgrader-c1<" not in html
 
 
