@@ -174,11 +174,11 @@ def render(root: Path, message: str = "") -> str:
         buttons = (
             f'<form method="post" action="grade" style="display:inline">'
             f'<input type="hidden" name="assignment" value="{a}">'
-            f"<button{none_new}>Grade {r['to_grade']} new</button></form> "
+            f'<button{none_new} data-busy="Starting…">Grade {r["to_grade"]} new</button></form> '
             f'<form method="post" action="grade" style="display:inline">'
             f'<input type="hidden" name="assignment" value="{a}">'
             f'<input type="hidden" name="force" value="1">'
-            f"<button{disabled}>Grade all again</button></form>"
+            f'<button{disabled} data-busy="Starting…">Grade all again</button></form>'
         )
         lines.append(
             f'<tr id="row-{a}"><td>{a}</td><td>{r["collected"]}</td><td>{r["graded"]}</td>'
