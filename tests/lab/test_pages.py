@@ -22,3 +22,14 @@ def test_every_page_disables_a_pressed_button_and_says_it_is_working():
     assert "addEventListener('submit'" in html and "b.disabled=true" in html
     assert "b.dataset.busy" in html
     assert "system-ui" in html  # JupyterLab's font stack, not the browser's serif default
+
+
+def test_a_course_containers_launcher_shows_staff_tools_not_my_courses(monkeypatch):
+    monkeypatch.delenv("CELERYLAB_COURSE", raising=False)
+    monkeypatch.delenv("CELERYLAB_GRADING_BROKER", raising=False)
+    assert proxy.courses_page()["launcher_entry"]["enabled"] is True
+    assert proxy.grading_page()["launcher_entry"]["enabled"] is False
+    monkeypatch.setenv("CELERYLAB_COURSE", '{"id": "c1"}')
+    monkeypatch.setenv("CELERYLAB_GRADING_BROKER", "redis://broker")
+    assert proxy.courses_page()["launcher_entry"]["enabled"] is False
+    assert proxy.grading_page()["launcher_entry"]["enabled"] is True

@@ -82,6 +82,8 @@ def courses_page():
         "command": [sys.executable, "-m", "celerylab_lab.courses_page", "--port={port}"],
         "timeout": 15,
         "launcher_entry": {
+            # A student's page: a course container (its staff's Jupyter) shows Grade all instead.
+            "enabled": not os.environ.get("CELERYLAB_COURSE"),
             "title": "My courses",
             "icon_path": str(ICONS / "courses.svg"),
             "new_browser_tab": False,
