@@ -37,6 +37,11 @@ SOURCE_DIR = "/srv/celerylab/source"  # the repository's source/ (nbgrader sourc
 DB_URL = os.environ.get("CELERYLAB_DB_URL") or "sqlite:////srv/jupyterhub/data/jupyterhub.sqlite"
 
 
+#: Seconds to wait for one hub API answer. Issuing passwords hashes each one (bcrypt) on the hub:
+#: a class's worth takes long on a busy host, and a call given up on may still have issued them.
+HUB_TIMEOUT = 300
+
+
 class HubError(RuntimeError):
     pass
 
@@ -51,8 +56,14 @@ def hub_request(token: str, method: str, path: str, body: dict | None = None) ->
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our hub
+        with urllib.request.urlopen(request, timeout=HUB_TIMEOUT) as response:  # noqa: S310
             return response.status, json.loads(response.read() or b"null")
+    except TimeoutError:
+        raise HubError(
+            f"the hub did not answer {method} {path} within {HUB_TIMEOUT} s; run this again. "
+            "Users it gave a password meanwhile are not listed: give them new ones with "
+            "`celerylab roster import - --reset`"
+        ) from None
     except urllib.error.HTTPError as e:
         try:
             message = json.loads(e.read()).get("message", e.reason)

@@ -60,3 +60,32 @@ def test_not_ready_message_names_the_course_and_the_next_step(capsys):
     assert "course uxcourse: NOT READY" in err
     assert "docker compose restart hub" in err
     assert "scripts/courses-sync.sh" in err
+
+
+def test_a_hub_too_busy_to_answer_gets_a_message_saying_what_to_do(monkeypatch):
+    """A real HTTP server that answers too late (as a hub hashing a class's passwords on a
+    loaded host did in a live run: the CLI printed only 'timed out')."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):
+            time.sleep(2)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(cli, "HUB_API", f"http://127.0.0.1:{server.server_address[1]}/hub/api")
+    monkeypatch.setattr(cli, "HUB_TIMEOUT", 0.5)
+    try:
+        with pytest.raises(
+            cli.HubError, match=r"did not answer POST /celerylab/passwords.*--reset"
+        ):
+            cli.hub_request("token", "POST", "/celerylab/passwords", {"usernames": ["amy"]})
+    finally:
+        server.shutdown()
