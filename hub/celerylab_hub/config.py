@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from celerylab_hub import courses, secrets
+from celerylab_hub.coursecontainers import service_origin
 from celerylab_hub.options import CeleryLabOptions
 from celerylab_hub.services import (
     EXCHANGE,
@@ -115,6 +116,13 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         "celerylab_product": PRODUCT,
         "celerylab_courses": [d.title for d in declared],
         "celerylab_passwords": options.auth == "native",
+        # Each course service's full address: JupyterHub's own link (`//<domain><prefix>`)
+        # drops the public port, so on :8000 its Services menu led nowhere.
+        "celerylab_course_urls": {
+            d.formgrader_service: f"{service_origin(hub_url, d.formgrader_service)}"
+            f"/services/{d.formgrader_service}/"
+            for d in declared
+        },
     }
     c.JupyterHub.cookie_secret_file = os.path.join(options.secrets_dir, "cookie_secret")
     c.ConfigurableHTTPProxy.auth_token = proxy_token

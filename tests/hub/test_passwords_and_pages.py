@@ -97,7 +97,10 @@ def test_the_navigation_offers_change_password_and_course_titles(render, hub_con
     html = render("page.html", user=user, services=[service])
     assert 'href="/hub/change-password">Change password</a>' in html
     assert "Celery Foundations: grading" in html
-    assert 'href="/services/formgrader-c1/grade-all/">Celery Foundations: grade all' in html
+    # The service's own origin with the public port (JupyterHub's //<domain><prefix> drops it).
+    own = "http://formgrader-c1--service.celerylab.localhost:8000/services/formgrader-c1/"
+    assert f'href="{own}">Celery Foundations: grading' in html
+    assert f'href="{own}grade-all/">Celery Foundations: grade all' in html
     assert ">formgrader-c1<" not in html
 
 
