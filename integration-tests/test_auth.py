@@ -48,6 +48,12 @@ def test_student_on_roster_logs_in(credentials):
     assert r.status_code == 302, r.text[:500]
 
 
+def test_first_login_asks_for_an_own_password(credentials):
+    r = login("jana", credentials["jana"])
+    assert r.status_code == 302, r.text[:500]
+    assert "/hub/change-password?next=" in r.headers["Location"], r.headers["Location"]
+
+
 def test_wrong_password_gets_the_login_error(credentials):
     r = login("ivan", "not-the-password")
     assert r.status_code == 403

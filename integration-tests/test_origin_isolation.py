@@ -19,7 +19,7 @@ import json
 import pytest
 from hubclient import origin
 from live import PUBLIC, compose, session, user_url
-from test_browser import browser, log_in  # noqa: F401  (the Chromium fixture)
+from test_browser import OWN_PASSWORDS, browser, log_in  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
@@ -163,13 +163,14 @@ def test_the_hub_serves_its_pages_only_on_its_own_origin(stack, browser, passwor
     assert not any("jupyterhub" in name for name in r.cookies), r.cookies
 
     # The victim follows the link and logs in: on the hub's origin, never the attacker's.
+    log_in(browser, VICTIM, passwords[VICTIM]).context.close()  # their own password is set
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(90_000)
     page.goto(f"{attacker}/hub/home")
     assert page.url.startswith(f"{PUBLIC}/hub/login"), page.url
     page.fill("input[name=username]", VICTIM)
-    page.fill("input[name=password]", passwords[VICTIM])
+    page.fill("input[name=password]", OWN_PASSWORDS[VICTIM])
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_url(f"{PUBLIC}/hub/home**")  # logged in, on the hub's origin
     notes_before = token_notes(stack)

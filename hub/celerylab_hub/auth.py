@@ -6,7 +6,9 @@ that sent them* (celerylab_hub.login_throttle), never for everyone: a stranger c
 user such as `admin` out.
 Nobody can claim a name by signing up first: passwords are handed out by the hub instead —
 a one-time password for the first admin (from the secrets volume) and generated initial
-passwords for imported students. Everyone can change theirs at /hub/change-password.
+passwords for imported students. Everyone can change theirs at /hub/change-password (in the
+hub's navigation), and whoever still has a password the hub issued is sent there at login
+(with a way onward once it is changed): a handed-out password is never kept.
 """
 
 from __future__ import annotations
@@ -18,13 +20,19 @@ import secrets
 import socket
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import bcrypt
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.login import LoginHandler
+from jupyterhub.orm import Base
 from jupyterhub.scopes import needs_scope
+from jupyterhub.utils import url_path_join
 from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.handlers import ChangePasswordHandler
 from nativeauthenticator.orm import UserInfo
+from sqlalchemy import Column, inspect
+from sqlalchemy import Unicode as SQLUnicode
 from tornado import web
 from traitlets import Integer, List, Unicode, default
 
@@ -36,6 +44,14 @@ PROXY_ADDRESS_TTL = 30.0
 
 def new_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+class IssuedPassword(Base):
+    """A user whose current password the hub issued (initial, reset, or the first admin's
+    one-time one): they must choose their own at their next login."""
+
+    __tablename__ = "celerylab_issued_passwords"
+    username = Column(SQLUnicode(255), primary_key=True)
 
 
 class RosterAuthenticator(NativeAuthenticator):
@@ -111,8 +127,14 @@ class RosterAuthenticator(NativeAuthenticator):
             self.set_password(first, password)
             self.log.info("celerylab: %s can log in with the one-time password", first)
 
+    def add_new_table(self) -> None:
+        super().add_new_table()
+        if IssuedPassword.__tablename__ not in inspect(self.db.bind).get_table_names():
+            IssuedPassword.__table__.create(self.db.bind)
+
     def set_password(self, username: str, password: str) -> None:
-        """Create or replace a user's password (authorized at once: they are on the roster)."""
+        """Give a user a password the hub issued (authorized at once: they are on the roster);
+        they must change it at their next login."""
         hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())
         info = self.get_user(username)
         if info is None:
@@ -120,7 +142,21 @@ class RosterAuthenticator(NativeAuthenticator):
         else:
             info.password = hashed
             info.is_authorized = True
+        self.db.merge(IssuedPassword(username=username))
         self.db.commit()
+
+    def must_change_password(self, username: str) -> bool:
+        return self.db.get(IssuedPassword, username) is not None
+
+    def change_password(self, username: str, new_password: str):
+        """The user's own choice: it must differ from the issued one, and ends the obligation."""
+        if self.has_password(username, new_password):
+            return None
+        changed = super().change_password(username, new_password)
+        if changed:
+            self.db.query(IssuedPassword).filter_by(username=username).delete()
+            self.db.commit()
+        return changed
 
     def has_password(self, username: str, password: str) -> bool:
         info = self.get_user(username)
@@ -179,10 +215,8 @@ class RosterAuthenticator(NativeAuthenticator):
         return None
 
     def get_handlers(self, app):
-        handlers = [
-            (path, RosterLoginHandler if path == r"/login" else handler)
-            for path, handler in super().get_handlers(app)
-        ]
+        ours = {r"/login": RosterLoginHandler, r"/change-password": OwnPasswordHandler}
+        handlers = [(path, ours.get(path, handler)) for path, handler in super().get_handlers(app)]
         return [*handlers, (r"/api/celerylab/passwords", PasswordsAPIHandler)]
 
 
@@ -205,6 +239,28 @@ class RosterLoginHandler(LoginHandler):
             self.finish(await self._render(login_error=error, username=username))
             return
         await super().post()
+
+    def get_next_url(self, user=None, default=None):
+        # A password the hub issued is never kept: its owner chooses their own first, then
+        # goes on to where they were going.
+        url = super().get_next_url(user, default)
+        if user is not None and self.authenticator.must_change_password(user.name):
+            return (
+                url_path_join(self.hub.base_url, "change-password") + "?" + urlencode({"next": url})
+            )
+        return url
+
+
+class OwnPasswordHandler(ChangePasswordHandler):
+    """NativeAuthenticator's page, saying why a change is required and offering a way onward
+    (the `next` the login was going to, or the hub home) once it is done."""
+
+    def render_template(self, name, sync=False, **ns):
+        user = self.current_user  # set by JupyterHub's prepare(); the page needs a login
+        if name == "change-password.html" and user is not None:
+            ns.setdefault("must_change", self.authenticator.must_change_password(user.name))
+            ns.setdefault("next_url", self.get_next_url(user))
+        return super().render_template(name, sync=sync, **ns)
 
 
 class PasswordsAPIHandler(APIHandler):

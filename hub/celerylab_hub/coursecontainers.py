@@ -58,6 +58,8 @@ def environment(
                 "id": course.id,
                 "title": course.title,
                 "students": list(course.students),
+                # Names and e-mail from the roster: the gradebook's export carries them.
+                "profiles": {name: dict(fields) for name, fields in course.profiles},
                 "assignments": [
                     {"id": a.id, "due": a.due.isoformat() if a.due else None}
                     for a in course.assignments

@@ -58,14 +58,15 @@ maxmemory-policy noeviction
 CONF
 unset CELERYLAB_REDIS_PASSWORD
 
-# First start of a new home: a welcome notebook and a starter tasks.py (never overwritten).
-[ -e "$home/.celerylab-initialised" ] || {
-  cp -rn /etc/celerylab/skel/. "$home/" && touch "$home/.celerylab-initialised"
-}
-
-# A course container (the formgrader service of a course): configure nbgrader for the course.
 if [ -n "${CELERYLAB_COURSE:-}" ]; then
+  # A course container (the formgrader service of a course): configure nbgrader for the
+  # course. Its home is the course directory: no student's starter files in it.
   /opt/lab/bin/python -m celerylab_lab.course
+else
+  # First start of a new home: a welcome notebook and a starter tasks.py (never overwritten).
+  [ -e "$home/.celerylab-initialised" ] || {
+    cp -rn /etc/celerylab/skel/. "$home/" && touch "$home/.celerylab-initialised"
+  }
 fi
 
 cp -r /etc/celerylab/service "$run/service"
