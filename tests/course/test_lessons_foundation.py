@@ -5,6 +5,7 @@ a lab-like session and its printed output is checked; the Compose checker F01 te
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -97,6 +98,66 @@ def test_f02_shows_apps_tasks_execution_and_flower_alerting(tmp_path_factory):
     ]
     missing = [line for line in expected if line not in out]
     assert not missing, f"F02 lesson output lacks {missing}"
+
+
+# ---------------------------------------------------------------- F03
+
+
+@pytest.mark.redis
+def test_f03_shows_options_validation_retries_and_serialization(tmp_path_factory):
+    out = printed("f03-lessons", tmp_path_factory)
+    expected = [
+        "f03.gives_up max_retries=2",  # decorator options read back from the task class
+        "DuplicateTaskNameWarning",  # a decorator without functools.wraps
+        "a message for cancel_order runs: invoice 42",
+        "f03.reports.monthly  -> queue reports",  # task_routes by name glob
+        "report 2026-11 built from queue reports",
+        "messages waiting in the Redis list 'nobody': 1",  # a queue nobody consumes
+        "lists: ['prio-demo', 'prio-demo<sep>3', 'prio-demo<sep>9']",  # Redis priority steps
+        "soft limit after 0.3 s: cleaned up and stopped",
+        "audit: failure f03.checked_area: InvalidArgument: sides must not be negative",
+        "area.delay('3', 4) returned: '3333'",  # type hints are not enforced
+        "valid, with qty as a string: {'sku': 'AB-1', 'total': '7.50'}",  # pydantic=True
+        "the caller sees builtins.Exception",  # pydantic's error does not survive the trip
+        "checked_area(True, 2): FAILURE InvalidArgument: width must be int or float, got bool",
+        "sku: String should have at least 2 characters; qty: Input should be greater than 0",
+        "rejected before sending (2 errors)",
+        "UnpickleableExceptionWrapper",
+        "f03.checked_area(width: float, height: float) -> float",
+        "PENDING -> RETRY -> SUCCESS | succeeded on attempt 3",
+        "audit: retry   f03.flaky because Unavailable('attempt 2 failed')",
+        "no jitter, factor 2: [2, 4, 8, 16, 32, 60, 60, 60]",
+        "retries needed: 4",
+        "answers [503, 503, 200]: SUCCESS {'status': 200, 'attempts': 3}",
+        "answers [404]: FAILURE HTTP 404: the request itself is wrong; not retried",
+        "attempts spent: 4",  # autoretry_for=(Exception,) retries a permanent error
+        "handled Retry on attempt 1",  # a broad except swallows the retry
+        "MaxRetriesExceededError: Can't retry f03.gives_up",
+        "Refusing to deserialize untrusted content of type pickle",
+        "msgpack  not installed: SerializerNotInstalled",
+        "EncodeError in the caller: Object of type Parcel is not JSON serializable",
+        "Money Money(amount=Decimal('7.50'), currency='EUR')",  # register_type
+        '"result": {"__type__": "money", "__value__": ["7.50", "EUR"]}',
+        "after forget(): 0 keys | PENDING",
+        "payload under its own key      :",
+        "broker_url: 'redis://:********@broker:6379/0'",  # humanize(censored=True)
+        "risky      : ['accepts pickle: decoding can run code', 'results never expire']",
+        "lesson tasks: ['f03.too_eager retries every Exception']",
+        "charged 25 to card ending 1111",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F03 lesson output lacks {missing}"
+    ttl = re.search(r"result key TTL: (\d+) s", out)
+    assert ttl and 3500 < int(ttl.group(1)) <= 3600, "results expire after result_expires"
+    gaps = re.search(r"gaps between attempts \(s\): \[([^\]]*)\]", out)
+    caps = [0.05, 0.1, 0.2, 0.4]
+    # each measured gap is at most its jittered cap plus delivery time
+    assert gaps and all(
+        0 <= float(g) <= cap + 0.5 for g, cap in zip(gaps.group(1).split(","), caps, strict=True)
+    ), gaps
+    sizes = re.findall(r"^(json|msgpack|pickle|yaml) .* (\d+) bytes", out, re.MULTILINE)
+    size = {name: int(n) for name, n in sizes}
+    assert size["pickle"] < size["json"], size  # the comparison the lesson draws
 
 
 # ---------------------------------------------------------------- the Compose checker
