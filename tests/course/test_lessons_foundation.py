@@ -160,6 +160,67 @@ def test_f03_shows_options_validation_retries_and_serialization(tmp_path_factory
     assert size["pickle"] < size["json"], size  # the comparison the lesson draws
 
 
+# ---------------------------------------------------------------- F04
+
+
+@pytest.mark.redis
+def test_f04_shows_backends_states_progress_and_result_hygiene(tmp_path_factory):
+    out = printed("f04-lessons", tmp_path_factory)
+    expected = [
+        '"worker": "shim-',  # result_extended stores the worker...
+        "read back through AsyncResult: f04.add [20, 22] on shim-",  # ...and the arguments
+        "f04.add    caused 2 backend write(s)",  # STARTED + SUCCESS
+        "f04.quiet  caused 0 backend write(s)",  # ignore_result
+        "this notebook listens on the task's channel",  # delay() subscribes
+        "-> celery.backends.database.DatabaseBackend",  # backend classes chosen by URL
+        "-> celery.backends.rpc.RPCBackend",
+        "stored and read back: {'rows': 3}",
+        "row: ('f04-demo-task', 'SUCCESS',",
+        "the code asks for db+sqlite; the app uses: RedisBackend",  # the environment wins
+        "NotImplementedError: No result backend is configured.",
+        "cleanup task registered: True",
+        "STARTED -> SUCCESS | slept 0.5 s",
+        "STARTED info: ['hostname', 'pid']",
+        "a made-up id: PENDING",
+        "ready: True | successful: False | failed: True",
+        "traceback's last line: ValueError: disk full",
+        "get() re-raised it: ValueError('disk full')",
+        "timeout 0.2 s, task of 0.4 s: returned 'slept 0.4 s'",  # a ready result wins
+        "asked again: slept 1.3 s | state SUCCESS",  # the timeout did not cancel the task
+        "REVOKED: TaskRevokedError: revoked",
+        "after forget(): PENDING | key exists: 0",
+        '"total": 6, "percent": 50, "stage": "loading"}',
+        "crunch(6) caused 8 backend writes",
+        "{'state': 'PROGRESS', 'percent':",
+        "{'state': 'FAILURE', 'error': 'ValueError: bad input'}",
+        "result: {'imported': 8, 'attempts': 2}",
+        "reading the state raises ValueError: Exception information must include the exception",
+        "with exc_type and exc_message: FAILURE ValueError('quota exceeded')",
+        "ignored, succeeded             : PENDING",
+        "errors kept, failed            : FAILURE ValueError('negative input -1')",
+        "RuntimeError: Never call result.get() within a task!",
+        "chain add(1, 1) | add(10) -> 12",
+        "callback received 5 and returned: 105",
+        "100 tasks with results: +100 keys",
+        "100 tasks, ignore_result: +0 keys",
+        "second request: not sent again: SUCCESS 'report 2026-11 sent'",
+        "duplicate     : report 2026-11 already sent by report-2",  # the guard in the task
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F04 lesson output lacks {missing}"
+    ttl = re.search(r"TTL of the first result: (\d+) s of 600", out)
+    assert ttl and 500 < int(ttl.group(1)) <= 600, "results expire after result_expires"
+    late = re.search(r"task of 1.3 s: TimeoutError .* after ([\d.]+) s, state STARTED", out)
+    assert late and 0.2 <= float(late.group(1)) < 1.3, "get() gave up while the task ran on"
+    # the retry resumed from the checkpoint: no row before the retry is reported again after it
+    timeline = re.search(r"^[A-Z]+ -> .*RETRY.*$", out, re.MULTILINE)
+    assert timeline, "the import's timeline shows a RETRY"
+    before, after = timeline.group(0).split("RETRY", 1)
+    rows_before = [int(n) for n in re.findall(r"PROGRESS\((\d+)\)", before)]
+    rows_after = [int(n) for n in re.findall(r"PROGRESS\((\d+)\)", after)]
+    assert rows_after and max(rows_before, default=0) <= 3 < min(rows_after), timeline.group(0)
+
+
 # ---------------------------------------------------------------- the Compose checker
 
 GOOD = """
