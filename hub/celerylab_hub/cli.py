@@ -75,6 +75,7 @@ def _ensure_course_containers(declared) -> None:
         )
     except redis.RedisError as e:
         raise HubError(f"cannot set the courses' users on the grading broker: {e}") from None
+    uids = coursecontainers.course_uids(c.id for c in declared)
     client = docker.from_env()
     instance = os.environ.get("CELERYLAB_INSTANCE") or "celerylab"
     image = os.environ.get("CELERYLAB_LAB_IMAGE") or "celerylab/lab:latest"
@@ -93,6 +94,7 @@ def _ensure_course_containers(declared) -> None:
             grading_broker=grading_acl.course_url(course.id, passwords[course.id]),
             grading_key=secrets.course_grading_key(SECRETS_DIR, course.id),
             public_url=settings.public_url(os.environ),
+            uid=uids[course.id],
         )
         print(f"course {course.id}: container {done}", file=sys.stderr)
 

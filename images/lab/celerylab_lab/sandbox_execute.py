@@ -147,6 +147,10 @@ def run_on_fleet(broker: str, job: dict, timeout: float, task_id: str | None = N
                 app.send_task(TASK, args=[job], queue=QUEUE, task_id=task_id, argsrepr=shown)
                 sent = True
             meta = results.get_task_meta(task_id, cache=False)
+        except redis.exceptions.NoPermissionError as e:  # not this course's task or key
+            raise GradingServiceError(
+                f"the grading broker refused this course's request: {e}"
+            ) from None
         except BROKER_DOWN as e:
             if refused_password(e):  # waiting would not help: say so now
                 raise GradingServiceError(
