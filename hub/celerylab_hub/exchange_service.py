@@ -1,7 +1,8 @@
 """The exchange service: students' nbgrader fetch, submit and feedback over HTTP.
 
 A JupyterHub service in its own container (no Docker socket, no gradebook). Students' labs call
-it with their own hub token; instructors' course containers use the exchange volume directly.
+it with their own hub token; each instructors' course container uses its own course's folder of
+the exchange volume directly. This service alone sees every course.
 
 Usage (the compose `exchange` service):
     python -m celerylab_hub.exchange_service [--root /srv/celerylab/exchange] [--port 8765]

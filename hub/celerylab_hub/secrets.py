@@ -24,7 +24,8 @@ SECRETS = {
     # hub's config and the course container agree without a file per course.
     "course_token_key": lambda: random.token_hex(32),
     # ...and each course's grading key from this one (course_grading_key): grader workers, on
-    # other hosts too, hold it and the broker's password, never anything that makes hub tokens.
+    # other hosts too, hold it and their own broker user's password, never anything that makes
+    # hub tokens.
     "grading_key_root": lambda: random.token_hex(32),
     "admin_password": lambda: random.token_urlsafe(12),
     # Prometheus: read:metrics on the hub, and the token labs, course containers and the
@@ -89,7 +90,7 @@ def course_token(secrets_dir: str | Path, course_id: str) -> str:
 
 def course_grading_key(secrets_dir: str | Path, course_id: str) -> str:
     """The Fernet key that seals a course's grading tasks and their results on the shared broker,
-    so other courses (who hold the broker's password too) read neither."""
+    so other courses read neither (each is also its own broker user: grading_acl)."""
     key = read(secrets_dir, "grading_key_root").encode()
     digest = hmac.new(key, f"grading:{course_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()
