@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 
 import pytest
 import redis
@@ -103,6 +102,7 @@ def stack(tmp_path_factory):
     wait_for(lambda: "ready" in log.read_text(), 60, what="the grading worker")
     yield {
         "admin": admin,
+        "exporter": url("exporter", secrets.read(secrets_dir, "grading_exporter_password")),
         "secrets": secrets_dir,
         "data": data,
         "log": log,
@@ -248,9 +248,24 @@ def test_a_sealed_outcome_of_another_task_or_submission_is_refused(stack):
         open_outcome(stack["key_a"], result, task_id, submission_digest(body))
 
 
+def test_the_exporter_reads_the_counts_and_nothing_else(stack):
+    from celerylab_hub import grading_stats
+
+    exporter = redis.Redis.from_url(stack["exporter"])
+    metrics = {m.name: m for m in grading_stats.Collector(exporter).collect()}
+    assert metrics["celerylab_grading_broker_up"].samples[0].value == 1
+    for attack in (
+        lambda: exporter.get("celery-task-meta-c202.x"),
+        lambda: exporter.hset("celerylab:grading:total", "c101|ok", 99),
+        lambda: exporter.flushall(),
+    ):
+        with pytest.raises(NOPERM):
+            attack()
+
+
 def test_course_users_survive_a_broker_restart_through_its_acl_file(stack):
     saved = (stack["data"] / "users.acl").read_text()
     assert "user course-c101 " in saved and "user course-c202 " in saved
     for course in ("c101", "c202"):
         assert secrets.course_broker_password(stack["secrets"], course) not in saved
-    time.sleep(0)  # the live restart is integration-tests/test_course_apart.py
+    # The broker's restart with them: integration-tests/test_course_apart.py.
