@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
 STUDENT = "tess"
 #: A student lab's launcher tiles that jupyter-server-proxy draws from celerylab_lab's icons
-#: (Grade all and Grading fleet are enabled in course containers only).
+#: (Grade all is enabled in course containers only).
 PROXY_SERVERS = ("flower", "celery-worker", "my-courses")
 
 

@@ -76,9 +76,19 @@ def hub_request(token: str, method: str, path: str, body: dict | None = None) ->
 
 def _ensure_course_containers(declared) -> None:
     import docker
+    import redis
 
-    from celerylab_hub import coursecontainers
+    from celerylab_hub import coursecontainers, grading_acl
 
+    # Each course's own user on the grading broker, before its container can use it.
+    passwords = {c.id: secrets.course_broker_password(SECRETS_DIR, c.id) for c in declared}
+    try:
+        grading_acl.ensure_course_users(
+            secrets.grading_broker_url(SECRETS_DIR, "default"), passwords
+        )
+    except redis.RedisError as e:
+        raise HubError(f"cannot set the courses' users on the grading broker: {e}") from None
+    uids = coursecontainers.course_uids(c.id for c in declared)
     client = docker.from_env()
     instance = os.environ.get("CELERYLAB_INSTANCE") or "celerylab"
     image = os.environ.get("CELERYLAB_LAB_IMAGE") or "celerylab/lab:latest"
@@ -94,9 +104,10 @@ def _ensure_course_containers(declared) -> None:
             metrics_token_sha256=secrets.scrape_token_sha256(
                 secrets.read(SECRETS_DIR, "metrics_scrape_token"), "course", course.id
             ),
-            grading_broker=secrets.grading_broker_url(SECRETS_DIR),
+            grading_broker=grading_acl.course_url(course.id, passwords[course.id]),
             grading_key=secrets.course_grading_key(SECRETS_DIR, course.id),
             public_url=settings.public_url(os.environ),
+            uid=uids[course.id],
         )
         print(f"course {course.id}: container {done}", file=sys.stderr)
 

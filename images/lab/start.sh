@@ -33,13 +33,35 @@ if [ "$(id -u)" = 0 ]; then
     chown -R "$CELERYLAB_UID:$CELERYLAB_UID" "$home"
   fi
   install -d -o "$CELERYLAB_UID" -g "$CELERYLAB_UID" -m 0700 "$run"
+  # A course container has only its own course's folder of the exchange. It belongs to the
+  # course's UID (nbgrader wants to own it), with the exchange service's group (2000): the
+  # service files submissions into inbound (2770) and keeps its quota ledger there. If the
+  # course's UID changed, its releases and feedback follow it.
+  if [ -n "${CELERYLAB_EXCHANGE_COURSE:-}" ]; then
+    [[ "$CELERYLAB_EXCHANGE_COURSE" =~ ^[a-z][a-z0-9-]{1,39}$ ]] \
+      || die "CELERYLAB_EXCHANGE_COURSE '$CELERYLAB_EXCHANGE_COURSE' is not a course id"
+    exchange=/srv/celerylab/exchange
+    course_dir="$exchange/$CELERYLAB_EXCHANGE_COURSE"
+    mkdir -p "$course_dir/inbound"
+    chown "$CELERYLAB_UID:$CELERYLAB_UID" "$exchange"  # nbgrader checks its root is writable
+    for part in outbound feedback; do
+      if [ -d "$course_dir/$part" ] && [ "$(stat -c %u "$course_dir/$part")" != "$CELERYLAB_UID" ]; then
+        chown -R "$CELERYLAB_UID:2000" "$course_dir/$part"
+      fi
+    done
+    chown "$CELERYLAB_UID:2000" "$course_dir" "$course_dir/inbound"
+    chmod 2775 "$course_dir"
+    chmod 2770 "$course_dir/inbound"
+  fi
   exec setpriv --reuid="$CELERYLAB_UID" --regid="$CELERYLAB_UID" --clear-groups \
     --inh-caps=-all --no-new-privs \
     env HOME="$home" USER="$NB_USER" LOGNAME="$NB_USER" SHELL=/bin/bash "$0" "$@"
 fi
 
 [ "$(id -u)" = "$CELERYLAB_UID" ] || die "running as UID $(id -u), expected CELERYLAB_UID=$CELERYLAB_UID"
-umask 077
+# A course's released feedback must be readable by the exchange service (another UID); its home
+# stays 0700. A student's lab shares nothing.
+if [ -n "${CELERYLAB_EXCHANGE_COURSE:-}" ]; then umask 022; else umask 077; fi
 cd "$home"
 
 redis_url="redis://:${CELERYLAB_REDIS_PASSWORD}@127.0.0.1:6379"

@@ -39,30 +39,6 @@ def flower():
     }
 
 
-def grading_flower():
-    """Flower over the grading fleet, in course containers only (instructors and graders)."""
-    broker = os.environ.get("CELERYLAB_GRADING_BROKER", "")
-    return {
-        "command": [
-            sys.executable,
-            "-m",
-            "celery",
-            "flower",
-            "--address=127.0.0.1",
-            "--port={port}",
-            f"--url_prefix={_prefix('grading-fleet').lstrip('/')}",
-        ],
-        "environment": {"CELERY_BROKER_URL": broker},
-        "absolute_url": True,
-        "timeout": 30,
-        "launcher_entry": {
-            "enabled": bool(broker),
-            "title": "Grading fleet",
-            "icon_path": str(ICONS / "flower.svg"),
-        },
-    }
-
-
 def grading_page():
     """The "Grade all" page, in course containers only (they have the fleet's broker)."""
     return {
