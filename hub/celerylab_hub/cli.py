@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("setup", help="generate missing secrets")
     p.add_argument("--secrets-dir", default=SECRETS_DIR)
     p.add_argument("--exchange-dir", help="prepare the exchange volume mounted here")
+    p.add_argument("--broker-dir", help="prepare the grading broker's volume mounted here")
     p.add_argument(
         "--env-file",
         default=os.environ.get("CELERYLAB_ENV_FILE"),
@@ -244,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             created = secrets.ensure(args.secrets_dir, args.env_file)
             if args.exchange_dir:
                 secrets.prepare_exchange(args.exchange_dir)
+            if args.broker_dir:
+                secrets.prepare_broker_data(args.broker_dir)
             print(
                 f"celerylab setup: generated {', '.join(created)}"
                 if created

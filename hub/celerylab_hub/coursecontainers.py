@@ -30,7 +30,7 @@ from jupyterhub.utils import subdomain_hook_idna
 
 from celerylab_hub.courses import Course
 from celerylab_hub.secrets import EXCHANGE_UID
-from celerylab_hub.spawner import LAB_CAPABILITIES, LAB_HOME, lab_identity
+from celerylab_hub.spawner import LAB_CAPABILITIES, LAB_HOME, LOG_CONFIG, lab_identity
 
 HUB_API = "http://hub:8081/hub/api"
 SEED = "/srv/celerylab/source-seed"
@@ -195,6 +195,7 @@ def ensure(
         security_opt=["no-new-privileges"],
         pids_limit=1024,
         mem_limit="2g",
+        log_config=LOG_CONFIG,
         restart_policy={"Name": "unless-stopped"},
         command=["jupyterhub-singleuser"],
     )

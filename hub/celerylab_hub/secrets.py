@@ -47,12 +47,22 @@ PROMETHEUS_USER = "celerylab"
 PROMETHEUS_WEB_CONFIG = "prometheus_web.yml"
 #: The exchange service and the course containers run as this user (never a student's UID).
 EXCHANGE_UID = 2000
+#: The grading broker: it reads its ACL file and its admin password, nothing else.
+GRADING_UID = 2001
+#: The proxy: it reads its API token and nothing else.
+PROXY_UID = 2002
+#: The grading exporter: it reads its own (read-only) broker user's password, nothing else.
+EXPORTER_UID = 2003
 #: Prometheus runs as nobody and Grafana as 472, like their official images.
 PROMETHEUS_UID = 65534
 GRAFANA_UID = 472
 #: Secrets read by a service that does not run as root.
 OWNERS = {
     "exchange_api_token": EXCHANGE_UID,
+    "grading_broker_password": GRADING_UID,  # the broker's health check
+    BROKER_ACL: GRADING_UID,
+    "grading_exporter_password": EXPORTER_UID,
+    "proxy_auth_token": PROXY_UID,
     "prometheus_hub_token": PROMETHEUS_UID,
     "metrics_scrape_token": PROMETHEUS_UID,
     PROMETHEUS_WEB_CONFIG: PROMETHEUS_UID,
@@ -203,6 +213,19 @@ def prepare_exchange(exchange_dir: str | Path) -> None:
     if os.geteuid() == 0 and path.stat().st_uid != EXCHANGE_UID:
         os.chown(path, EXCHANGE_UID, EXCHANGE_UID)
     path.chmod(0o755)
+
+
+def prepare_broker_data(data_dir: str | Path) -> None:
+    """The grading broker's volume belongs to its unprivileged user (an install from before it
+    ran as that user has root's files there: they are handed over too)."""
+    path = Path(data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return
+    for item in [path, *path.rglob("*")]:
+        if item.lstat().st_uid != GRADING_UID:
+            os.lchown(item, GRADING_UID, GRADING_UID)
+    path.chmod(0o700)
 
 
 def _env_value(env_file: Path, key: str) -> str | None:

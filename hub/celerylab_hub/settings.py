@@ -138,6 +138,16 @@ def _public_url(value: str) -> str:
     return f"{url.scheme}://{host}" + (f":{url.port}" if url.port else "")
 
 
+def _egress(value: str) -> str:
+    """Destinations labs may reach (celerylab_lab.firewall checks the same when a lab starts)."""
+    entries = value.replace(",", " ").split()
+    for entry in entries:
+        host = entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry
+        if host.startswith("169.254.") or host == "metadata.google.internal":
+            raise ValueError(f"{entry!r}: the link-local range (cloud metadata) is never allowed")
+    return ",".join(entries)
+
+
 def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -267,7 +277,14 @@ SETTINGS: tuple[Setting, ...] = (
         "CeleryLabSpawner",
         "network_name",
         _docker_name,
-        "Docker network shared by the hub and the labs",
+        "Docker network of the labs, shared only with the proxy, hub, exchange and Prometheus",
+    ),
+    Setting(
+        "CELERYLAB_LAB_EGRESS",
+        "CeleryLabSpawner",
+        "egress",
+        _egress,
+        "destinations labs may reach beyond the platform (default none)",
     ),
     Setting(
         "CELERYLAB_LAB_MEM_LIMIT", "CeleryLabSpawner", "mem_limit", _bytes, "memory limit per lab"

@@ -53,6 +53,12 @@ if [ "$(id -u)" = 0 ]; then
     chmod 2775 "$course_dir"
     chmod 2770 "$course_dir/inbound"
   fi
+  # A student lab's network fence (celerylab_lab.firewall), before anything of the student runs;
+  # without it the lab does not start. Isolated Python, from /: nothing in the home is imported.
+  if [ "${CELERYLAB_LAB_FIREWALL:-}" = 1 ]; then
+    rules=$(cd / && /opt/lab/bin/python -I -m celerylab_lab.firewall) || die "no network fence: see above"
+    nft -f - <<<"$rules" || die "could not apply the network fence (the lab needs CAP_NET_ADMIN)"
+  fi
   exec setpriv --reuid="$CELERYLAB_UID" --regid="$CELERYLAB_UID" --clear-groups \
     --inh-caps=-all --no-new-privs \
     env HOME="$home" USER="$NB_USER" LOGNAME="$NB_USER" SHELL=/bin/bash "$0" "$@"
