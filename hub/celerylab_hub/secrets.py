@@ -57,6 +57,9 @@ EXPORTER_UID = 2003
 PROMETHEUS_UID = 65534
 GRAFANA_UID = 472
 #: Secrets read by a service that does not run as root.
+#: The grading broker's ACL file for the platform's own users, rewritten by `ensure`; the broker
+#: adds the course users that `celerylab courses sync` made (grading_acl.ensure_course_users).
+BROKER_ACL = "grading_broker_users.acl"
 OWNERS = {
     "exchange_api_token": EXCHANGE_UID,
     "grading_broker_password": GRADING_UID,  # the broker's health check
@@ -106,9 +109,6 @@ def course_grading_key(secrets_dir: str | Path, course_id: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
-#: The grading broker's ACL file for the platform's own users, rewritten by `ensure`; the broker
-#: adds the course users that `celerylab courses sync` made (grading_acl.ensure_course_users).
-BROKER_ACL = "grading_broker_users.acl"
 #: The grading broker's users for the platform's processes -> (password secret, ACL rules). The
 #: admin (`default`) only creates course users; graders may do anything but administer it;
 #: the exporter only reads the queue's length and the counts.

@@ -54,4 +54,7 @@ def test_each_unprivileged_service_owns_only_its_own_secrets():
     assert owners["exchange_api_token"] == secrets.EXCHANGE_UID
     for name in ("cookie_secret", "ops_api_token", "admin_password", "course_token_key"):
         assert name not in owners  # root's only
-    assert len({secrets.GRADING_UID, secrets.PROXY_UID, secrets.EXCHANGE_UID, secrets.EXPORTER_UID}) == 4
+    assert (
+        len({secrets.GRADING_UID, secrets.PROXY_UID, secrets.EXCHANGE_UID, secrets.EXPORTER_UID})
+        == 4
+    )
