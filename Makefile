@@ -2,7 +2,7 @@
 # on a fresh host); these targets are shortcuts to them and to everyday tasks.
 SHELL := /bin/bash
 
-.PHONY: help up down images test test-unit test-course test-deploy course-build course-check lint venv lock roster bench docs
+.PHONY: help up down backup images test test-unit test-course test-deploy course-build course-check lint venv lock roster courses bench docs
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -12,6 +12,9 @@ up:  ## install Docker if missing, build images, generate secrets, start the sta
 
 down:  ## stop the stack (labs and volumes are kept)
 	docker compose down
+
+backup:  ## snapshot every volume and .env into ./backups (scripts/backup.sh; restore: README)
+	scripts/backup.sh run
 
 images:  ## build the hub and lab images
 	scripts/bootstrap-docker.sh
@@ -54,6 +57,9 @@ lock:  ## re-resolve the pinned requirements of the venv and both images
 roster:  ## import students: make roster ROSTER=students.csv (prints initial passwords)
 	@test -n "$(ROSTER)" || { echo "usage: make roster ROSTER=students.csv" >&2; exit 2; }
 	docker compose exec -T hub celerylab roster import - < "$(ROSTER)"
+
+courses:  ## sync course/courses/ with the hub (restarts it for a new course); passwords: credentials/
+	scripts/courses-sync.sh
 
 bench:  ## the benchmarks (long; not part of the tests)
 	scripts/venv.sh

@@ -13,6 +13,8 @@ c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
 c.JupyterHub.spawner_class = "celerylab"
 
 # The proxy runs in its own container, so labs stay reachable while the hub restarts...
+# (CeleryLabProxy: configurable-http-proxy whose routes come back within seconds of a restart.)
+c.JupyterHub.proxy_class = "celerylab_hub.proxy.CeleryLabProxy"
 c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = "http://proxy:8001"
 # ...and labs keep running when the hub stops.
@@ -20,10 +22,13 @@ c.JupyterHub.cleanup_servers = False
 # A recreated proxy has a new address: look names up afresh (celerylab_hub.system_dns).
 system_dns.use_system_resolver()
 
-# The hub listens on the compose network; labs and the proxy reach it by service name.
+# The hub listens on the compose networks; the proxy and course containers reach it by name.
 c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - inside its container, behind the proxy
 c.JupyterHub.hub_connect_ip = "hub"
-c.CeleryLabSpawner.network_name = "celerylab"
+# Labs reach the hub's API through the proxy, the one port of the platform their network fence
+# lets them open (celerylab_lab.firewall): the hub's own ports stay closed to them.
+c.CeleryLabSpawner.hub_connect_url = "http://proxy:8000"
+c.CeleryLabSpawner.network_name = "celerylab-labs"
 
 # State on the hub-data volume: SQLite by default (CELERYLAB_DB_URL selects Postgres).
 c.JupyterHub.db_url = "sqlite:////srv/jupyterhub/data/jupyterhub.sqlite"

@@ -48,6 +48,12 @@ def test_student_on_roster_logs_in(credentials):
     assert r.status_code == 302, r.text[:500]
 
 
+def test_first_login_asks_for_an_own_password(credentials):
+    r = login("jana", credentials["jana"])
+    assert r.status_code == 302, r.text[:500]
+    assert "/hub/change-password?next=" in r.headers["Location"], r.headers["Location"]
+
+
 def test_wrong_password_gets_the_login_error(credentials):
     r = login("ivan", "not-the-password")
     assert r.status_code == 403
@@ -60,11 +66,11 @@ def test_name_off_the_roster_is_refused(credentials):
     assert "Invalid username or password" in r.text
 
 
-def test_repeated_failures_lock_the_name_out(credentials):
+def test_repeated_failures_lock_the_name_out_from_that_address(credentials):
     for _ in range(3):  # CELERYLAB_LOGIN_ATTEMPTS=3 in the test stack
         login("jana", "wrong-password-1")
     r = login("jana", credentials["jana"])
-    assert r.status_code == 403, "a locked-out name must not log in, even with its password"
+    assert r.status_code == 403, "a name locked out here must not log in, even with its password"
     assert "Too many failed logins" in r.text
 
 

@@ -38,16 +38,35 @@ def browser():
         browser.close()
 
 
+#: The passwords users chose when their first login asked them to replace the issued one.
+OWN_PASSWORDS: dict[str, str] = {}
+
+
 def log_in(browser, name: str, password: str, next_url: str = "", timeout_ms: int = 90_000):
     """A new page, in a browser context of its own (its cookies, more pages), that has
-    submitted the hub's login form."""
+    submitted the hub's login form, and chosen an own password if the hub asked for one (first
+    login with an issued password): it goes on to where the login was going."""
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     page.set_default_timeout(timeout_ms)
     page.goto(f"{PUBLIC}/hub/login" + (f"?next={quote(next_url, safe='')}" if next_url else ""))
     page.fill("input[name=username]", name)
-    page.fill("input[name=password]", password)
-    page.click("input[type=submit], button[type=submit]")
+    page.fill("input[name=password]", OWN_PASSWORDS.get(name, password))
+    with page.expect_navigation():
+        page.click("input[type=submit], button[type=submit]")
+    if "/hub/change-password" in page.url:
+        change_password(page, password, f"{password}-own")
+        OWN_PASSWORDS[name] = f"{password}-own"
+        page.click("#continue")
     return page
+
+
+def change_password(page, old: str, new: str) -> None:
+    page.fill("#old_password_input", old)
+    page.fill("#new_password_input", new)
+    page.fill("#new_password_confirmation_input", new)
+    with page.expect_navigation():
+        page.click("#change_password_submit")
+    page.wait_for_selector("#continue")
 
 
 def test_student_logs_in_and_runs_a_task_from_a_notebook(stack, browser):

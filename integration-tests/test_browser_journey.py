@@ -1,22 +1,33 @@
-"""A student's first minutes in a real browser, without dead ends: every launcher icon loads, and
-a terminal opened from the launcher runs the course's commands (celery, celerylab-worker,
-nbgrader, python) from the lab's environment. Screenshots: artifacts/journey-*.png."""
+"""First minutes in a real browser, without dead ends: every launcher icon loads, and a
+terminal opened from the launcher runs the course's commands (celery, celerylab-worker,
+nbgrader, python) from the lab's environment; a first login makes the user choose their own
+password and then goes on; an admin adds a course to the running hub with the documented
+command (`make courses`), which keeps the passwords it hands out in a new file, and the course's
+instructor opens its formgrader and Grade all from the hub's menu; the roster's names reach the
+gradebook; release and collect warn about nothing. Screenshots: artifacts/journey-*.png."""
 
 from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import stat
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
-from live import ARTIFACTS, compose
-from test_browser import browser, log_in  # noqa: F401  (the Chromium fixture)
+from live import ARTIFACTS, PUBLIC, TEST_STACK, compose, service_url
+from stack import ROOT
+from test_browser import browser, change_password, log_in  # noqa: F401  (the Chromium fixture)
+from test_two_courses import in_course, wait_configured
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
 STUDENT = "tess"
 #: A student lab's launcher tiles that jupyter-server-proxy draws from celerylab_lab's icons
-#: (Grade all and Grading fleet are enabled in course containers only).
+#: (Grade all is enabled in course containers only).
 PROXY_SERVERS = ("flower", "celery-worker", "my-courses")
 
 
@@ -96,3 +107,149 @@ def test_a_terminal_runs_the_course_commands(student_page):
     assert text.count("rc=0") == 4, text
     assert text.splitlines()[0].startswith("5."), text  # celery --version
     assert "/opt/lab/bin/python" in text, text  # the lab's Python, not the system one
+
+
+def test_first_login_asks_for_an_own_password_then_goes_on(stack, browser):  # noqa: F811
+    r = compose("exec", "-T", "hub", "celerylab", "roster", "import", "-", input="username\nfran\n")
+    issued = next(csv.DictReader(io.StringIO(r.stdout)))["initial_password"]
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(f"{PUBLIC}/hub/login")
+        page.screenshot(path=ARTIFACTS / "journey-login.png")
+        assert "celerylab" in page.locator(".celerylab-welcome").inner_text()
+        page.fill("input[name=username]", "fran")
+        page.fill("input[name=password]", issued)
+        with page.expect_navigation():
+            page.click("input[type=submit], button[type=submit]")
+        assert "/hub/change-password" in page.url, page.url
+        page.locator("#must-change").wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-password-forced.png")
+        # Keeping the handed-out password is not a change.
+        page.fill("#old_password_input", issued)
+        page.fill("#new_password_input", issued)
+        page.fill("#new_password_confirmation_input", issued)
+        with page.expect_navigation():
+            page.click("#change_password_submit")
+        assert page.locator("#continue").count() == 0
+        change_password(page, issued, "fran's own passphrase")
+        page.screenshot(path=ARTIFACTS / "journey-password-changed.png")
+        page.click("#continue")
+        page.wait_for_url("**/user/fran/lab**")
+        page.goto(f"{PUBLIC}/hub/home")
+        page.get_by_role("link", name="Change password").wait_for()
+    finally:
+        page.close()
+        stack.stop("fran")
+
+
+NEW_COURSE = "uxcourse"
+COURSES = ROOT / "integration-tests/fixtures/courses"  # the test stack's CELERYLAB_COURSES
+
+
+def sync_courses(credentials) -> subprocess.CompletedProcess:
+    """`make courses`, as the README says, against the test stack."""
+    return subprocess.run(
+        ["scripts/courses-sync.sh"],
+        cwd=ROOT,
+        env={**os.environ, **TEST_STACK.env, "CELERYLAB_CREDENTIALS_DIR": str(credentials)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def new_course(stack):
+    """An admin declares a course while the hub runs and runs the one documented command twice."""
+    declaration, roster = COURSES / f"{NEW_COURSE}.yaml", COURSES / f"{NEW_COURSE}.csv"
+    declaration.write_text(
+        f"id: {NEW_COURSE}\ntitle: UX Course\ninstructors: [ines]\nroster: {NEW_COURSE}.csv\n"
+        "assignments: [{id: ps1}]\n"
+    )
+    roster.write_text("username,first_name,last_name,email\nulla,Ulla,Ullmann,ulla@uni.example\n")
+    credentials = ARTIFACTS / "journey-credentials"
+    shutil.rmtree(credentials, ignore_errors=True)
+    try:
+        first = sync_courses(credentials)
+        handed_out = {f: f.read_bytes() for f in credentials.glob("initial-passwords-*.csv")}
+        second = sync_courses(credentials)
+        (ARTIFACTS / "journey-courses-sync.log").write_text(first.stderr + second.stderr)
+        wait_configured(NEW_COURSE)
+        yield first, second, handed_out, credentials
+    finally:
+        declaration.unlink(missing_ok=True)
+        roster.unlink(missing_ok=True)
+
+
+def test_a_new_course_works_after_one_command_and_keeps_its_passwords(new_course):
+    first, second, handed_out, credentials = new_course
+    assert first.returncode == 0, first.stderr
+    assert "restarting the hub" in first.stderr, first.stderr
+    assert "every declared course is ready" in first.stderr, first.stderr
+    [(path, content)] = handed_out.items()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    rows = {
+        r["username"]: r["initial_password"] for r in csv.DictReader(io.StringIO(content.decode()))
+    }
+    assert {"ines", "ulla"} <= set(rows), rows
+    # Again: nothing new to hand out, so no new file, and the first one is untouched.
+    assert second.returncode == 0, second.stderr
+    assert "NOT READY" not in second.stderr and "restarting" not in second.stderr, second.stderr
+    assert sorted(credentials.glob("initial-passwords-*.csv")) == [path]
+    assert path.read_bytes() == content
+
+
+def test_the_new_courses_instructor_finds_formgrader_and_grade_all(new_course, browser):  # noqa: F811
+    _, _, handed_out, _ = new_course
+    [content] = handed_out.values()
+    password = {
+        r["username"]: r["initial_password"] for r in csv.DictReader(io.StringIO(content.decode()))
+    }["ines"]
+    page = log_in(browser, "ines", password, "/hub/home")
+    try:
+        page.wait_for_url("**/hub/home**")
+        page.get_by_role("button", name="Services").click()
+        link = page.get_by_role("link", name="UX Course: grading")
+        link.wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-services-menu.png")
+        link.click()
+        page.wait_for_url(f"**/services/formgrader-{NEW_COURSE}/formgrader**")
+        page.get_by_role("link", name="Manage Assignments").first.wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-new-course-formgrader.png")
+        page.goto(f"{service_url('formgrader-' + NEW_COURSE)}/grade-all/")
+        page.locator("#row-ps1").wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-new-course-grade-all.png")
+        assert "UX Course" in page.locator("h1").inner_text()
+        # Download grades (CSV): nbgrader's export, with the roster's names.
+        with page.expect_download() as download:
+            page.click("#download-grades")
+        grades = Path(download.value.path()).read_text()
+        (ARTIFACTS / "journey-downloaded-grades.csv").write_text(grades)
+        assert "ulla,Ullmann,Ulla,ulla@uni.example" in grades, grades
+    finally:
+        page.close()
+
+
+def test_release_and_collect_warn_about_nothing_and_exports_carry_names(new_course):
+    released = in_course(
+        NEW_COURSE, "nbgrader generate_assignment ps1 && nbgrader release_assignment ps1"
+    )
+    assert "WARNING" not in released, released
+    # A submission as the exchange service files it: under the student's name, as the
+    # exchange's own user (the course container's user too).
+    stamp = "2027-01-10 10:00:00.000000 UTC"
+    inbound = f"/srv/celerylab/exchange/{NEW_COURSE}/inbound/ulla+ps1+{stamp}+abc"
+    in_course(
+        NEW_COURSE,
+        f"mkdir -p '{inbound}' && cp release/ps1/ps1.ipynb '{inbound}/' && "
+        f"echo '{stamp}' > '{inbound}/timestamp.txt'",
+    )
+    collected = in_course(NEW_COURSE, "nbgrader collect ps1")
+    assert "WARNING" not in collected and "cheating" not in collected, collected
+    assert "ulla" in collected, collected
+    exported = in_course(
+        NEW_COURSE, "nbgrader export --to=/tmp/grades.csv >/dev/null 2>&1; cat /tmp/grades.csv"
+    )
+    (ARTIFACTS / "journey-grades.csv").write_text(exported)
+    assert "Ulla" in exported and "ulla@uni.example" in exported, exported

@@ -19,6 +19,8 @@ pytestmark = pytest.mark.docker
 
 EXCHANGE = f"{service_url('celerylab-exchange')}/api"
 COURSE = f"{TEST_STACK.project}-course-c101"
+#: The course container's own account (its UID is the course's: coursecontainers.course_uids).
+INSTRUCTOR = "grader-c101"
 ANSWER = ("    # YOUR CODE HERE\n    raise NotImplementedError()", "    return a + b")
 
 
@@ -29,7 +31,7 @@ def instructor(command: str) -> str:
             "docker",
             "exec",
             "-u",
-            "2000",
+            INSTRUCTOR,
             "-w",
             "/home/student",
             "-e",

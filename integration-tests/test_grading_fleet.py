@@ -10,7 +10,7 @@ import time
 
 import pytest
 from live import compose
-from test_exchange import COURSE, instructor, wait_for_course_container
+from test_exchange import COURSE, INSTRUCTOR, instructor, wait_for_course_container
 from test_sandbox import ANSWERS, place, submission
 
 pytestmark = pytest.mark.docker
@@ -24,7 +24,7 @@ BATCH = {f"flt-{i:02d}": kind for i, kind in enumerate(KINDS)}
 
 def grade_in_background(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        ["docker", "exec", "-u", "2000", "-w", "/home/student", "-e", "HOME=/home/student",
+        ["docker", "exec", "-u", INSTRUCTOR, "-w", "/home/student", "-e", "HOME=/home/student",
          COURSE, "celerylab-grade", "ps1", "--student", "flt-*", *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

@@ -17,8 +17,9 @@ import io
 import json
 
 import pytest
-from live import PUBLIC, compose, user_url
-from test_browser import browser, log_in  # noqa: F401  (the Chromium fixture)
+from hubclient import origin
+from live import PUBLIC, compose, session, user_url
+from test_browser import OWN_PASSWORDS, browser, log_in  # noqa: F401  (the Chromium fixture)
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
 
@@ -102,6 +103,10 @@ def run_attack_from(context, origin_url: str) -> dict:
     return loot
 
 
+def token_notes(stack) -> list[str]:
+    return [t.get("note") for t in stack.api("GET", f"/users/{VICTIM}/tokens").json()["api_tokens"]]
+
+
 def victim_state(stack) -> tuple[list[str], str]:
     tokens = stack.api("GET", f"/users/{VICTIM}/tokens").json()["api_tokens"]
     lab = stack.lab(VICTIM)
@@ -142,3 +147,55 @@ def test_the_probe_works_where_the_origin_is_shared(stack, browser, passwords): 
     for token in stack.api("GET", f"/users/{VICTIM}/tokens").json()["api_tokens"]:
         if token.get("note") == "stolen":
             stack.api("DELETE", f"/users/{VICTIM}/tokens/{token['id']}")
+
+
+def test_the_hub_serves_its_pages_only_on_its_own_origin(stack, browser, passwords):  # noqa: F811
+    """The hub is the proxy's default route for every host. A link to the hub's login on a
+    student's origin must not give the victim a hub session there, where the student's own
+    pages could use it (tried live before the fix: a token was created)."""
+    attacker = origin(PUBLIC, ATTACKER)
+    http = session()
+    r = http.get(f"{attacker}/hub/login?next=/hub/home", allow_redirects=False, timeout=30)
+    assert r.status_code == 302, r.text[:200]
+    assert r.headers["location"] == f"{PUBLIC}/hub/login?next=/hub/home"
+    r = http.post(f"{attacker}/hub/login", data={"username": VICTIM}, timeout=30)
+    assert r.status_code == 403, r.text[:200]
+    assert not any("jupyterhub" in name for name in r.cookies), r.cookies
+
+    # The victim follows the link and logs in: on the hub's origin, never the attacker's.
+    log_in(browser, VICTIM, passwords[VICTIM]).context.close()  # their own password is set
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(f"{attacker}/hub/home")
+    assert page.url.startswith(f"{PUBLIC}/hub/login"), page.url
+    page.fill("input[name=username]", VICTIM)
+    page.fill("input[name=password]", OWN_PASSWORDS[VICTIM])
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(f"{PUBLIC}/hub/home**")  # logged in, on the hub's origin
+    notes_before = token_notes(stack)
+    # The attacker's page, same-origin requests included.
+    evil = context.new_page()
+    evil.route(f"{attacker}/evil", lambda route: route.fulfill(body="<html><body>hi</body></html>"))
+    evil.goto(f"{attacker}/evil")
+    got = evil.evaluate(
+        """async (victim) => {
+          const out = {};
+          try {
+            const home = await (await fetch('/hub/home')).text();
+            out.home = home.match(/xsrf_token: "([^"]+)"/)?.[1] || 'no token';
+          } catch (e) { out.home = 'blocked: ' + e; }
+          const r = await fetch('/hub/api/users/' + victim + '/tokens', {method: 'POST',
+            headers: {'Content-Type': 'application/json', 'X-XSRFToken': out.home},
+            body: JSON.stringify({note: 'stolen'})});
+          out.token = r.status;
+          return out;
+        }""",
+        VICTIM,
+    )
+    context.close()
+    notes_after = token_notes(stack)
+    assert "stolen" not in notes_after, got
+    assert notes_after == notes_before, got
+    assert got["token"] == 403, got
+    assert got["home"] == "no token" or got["home"].startswith("blocked"), got

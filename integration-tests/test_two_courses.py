@@ -28,8 +28,8 @@ def container(course: str) -> str:
 def in_course(course: str, command: str) -> str:
     """A shell command as the course's instructors run it, in that course's container."""
     r = subprocess.run(
-        ["docker", "exec", "-u", "2000", "-w", "/home/student", "-e", "HOME=/home/student",
-         container(course), "sh", "-c", command],
+        ["docker", "exec", "-u", f"grader-{course}", "-w", "/home/student",
+         "-e", "HOME=/home/student", container(course), "sh", "-c", command],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert r.returncode == 0, f"{course}: {command}: {r.stdout}{r.stderr}"
@@ -159,7 +159,7 @@ for course in ("c202", "{own}"):
 def test_a_course_grading_key_grades_for_its_own_course_only(courses):
     # c101's container seals a task with its own key, once for c202 and once for itself.
     r = subprocess.run(
-        ["docker", "exec", "-u", "2000", container("c101"), "python3", "-c",
+        ["docker", "exec", "-u", "grader-c101", container("c101"), "python3", "-c",
          GRADE_AS.format(own="c101")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip

@@ -11,6 +11,16 @@ need() { echo "celerylab: $1" >&2; exit 1; }
 if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "celerylab: installing Docker engine (docker.io)..."
+    # Our own engine: labs keep running through a dockerd restart or upgrade (live-restore), and
+    # container logs are rotated. An engine that was already there keeps its settings.
+    mkdir -p /etc/docker
+    [ -e /etc/docker/daemon.json ] || cat >/etc/docker/daemon.json <<'JSON'
+{
+  "live-restore": true,
+  "log-driver": "json-file",
+  "log-opts": {"max-size": "10m", "max-file": "3"}
+}
+JSON
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
   else
@@ -26,6 +36,11 @@ if ! docker info >/dev/null 2>&1; then
   fi
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || need "the Docker engine is not running (see /var/log/dockerd.log), or this user may not use it."
+fi
+
+if [ "$(docker info -f '{{.LiveRestoreEnabled}}' 2>/dev/null)" = false ]; then
+  echo "celerylab: note: the Docker engine runs without live-restore, so restarting dockerd stops" \
+    'every lab; add "live-restore": true to /etc/docker/daemon.json (docs/deploy.md).' >&2
 fi
 
 if ! docker compose version >/dev/null 2>&1; then

@@ -41,10 +41,17 @@ def test_a_worker_opens_what_its_course_sealed_and_the_course_opens_the_result(s
 
     fernet, opened = grading.open_job(job)
     assert opened == SUBMISSION
-    outcome = {"status": "ok", "reason": "", "notebook": "{executed}", "seconds": 1.0}
+    outcome = {
+        "status": "ok",
+        "reason": "",
+        "notebook": "{executed}",
+        "seconds": 1.0,
+        "task_id": "c101.1",
+        "submission": "d1",
+    }
     result = {"status": "ok", "sealed": fernet.encrypt(json.dumps(outcome).encode()).decode()}
     assert "executed" not in json.dumps(result)
-    assert open_outcome(key, result) == outcome
+    assert open_outcome(key, result, "c101.1", "d1") == outcome
 
 
 def test_another_course_can_neither_grade_in_its_name_nor_read_its_results(secrets_dir):
@@ -57,18 +64,26 @@ def test_another_course_can_neither_grade_in_its_name_nor_read_its_results(secre
     fernet, _ = grading.open_job(seal_job(c101, "c101", SUBMISSION))
     result = {"status": "ok", "sealed": fernet.encrypt(b"{}").decode()}
     with pytest.raises(GradingServiceError, match="not sealed with this course's key"):
-        open_outcome(c202, result)
+        open_outcome(c202, result, "c202.1", "d1")
 
 
-def test_a_refusal_before_opening_comes_back_in_the_clear():
+def test_an_unsealed_result_is_refused_whatever_it_says(secrets_dir):
+    # Before, open_outcome returned an unsealed result unchanged: anyone who could write the
+    # result key could give full marks. Now it only tells why it is not trusted.
+    key = secrets.course_grading_key(secrets_dir, "c101")
+    forged = {"status": "ok", "reason": "", "seconds": 0.0, "notebook": "{full marks}"}
+    with pytest.raises(GradingServiceError, match="not sealed, so it is not trusted"):
+        open_outcome(key, forged, "c101.1", "d1")
     refused = {"status": "refused", "reason": "not sealed", "seconds": 0.0, "notebook": None}
-    assert open_outcome("any key", refused) == refused
+    with pytest.raises(GradingServiceError, match="it says: not sealed"):
+        open_outcome(key, refused, "c101.1", "d1")
 
 
 def test_a_grader_needs_no_secret_that_makes_hub_tokens(secrets_dir, tmp_path_factory, monkeypatch):
-    # What the swarm gives grader hosts: the broker's password and grading_key_root, nothing else.
+    # What the swarm gives grader hosts: the workers' own broker password and grading_key_root,
+    # nothing else (not the broker's admin password, from which course users are derived).
     grader_host = tmp_path_factory.mktemp("grader-secrets")
-    for name in ("grading_broker_password", "grading_key_root"):
+    for name in ("grading_worker_password", "grading_key_root"):
         (grader_host / name).write_text((secrets_dir / name).read_text())
     monkeypatch.setattr(grading, "SECRETS_DIR", grader_host)
     key = secrets.course_grading_key(secrets_dir, "c101")  # the hub's, for the course container
@@ -76,3 +91,8 @@ def test_a_grader_needs_no_secret_that_makes_hub_tokens(secrets_dir, tmp_path_fa
     assert opened == SUBMISSION
     with pytest.raises(FileNotFoundError, match="course_token_key"):
         secrets.course_token(grader_host, "c101")
+    assert grading.broker_url.__defaults__ == ("grader",)
+    monkeypatch.delenv("CELERYLAB_GRADING_BROKER", raising=False)
+    assert grading.broker_url().startswith("redis://grader:")
+    with pytest.raises(FileNotFoundError, match="grading_broker_password"):
+        secrets.course_broker_password(grader_host, "c101")

@@ -197,6 +197,18 @@ syntax() {
   done
 }
 check "syntax-check: site.yml, restore.yml x 4 inventories" syntax
+# The daemon.json the docker role writes on a production host: live-restore, except on swarm
+# hosts, whose dockerd would refuse to start with it (this machine's engine is shared, so the
+# local inventories leave the file alone and this is checked as rendered, not applied).
+live_restore() {
+  local swarm=$1 want=$2 got
+  got=$(ansible localhost -c local -m debug -e "celerylab_swarm_enabled=$swarm" \
+    -e @roles/celerylab_docker/defaults/main.yml \
+    -a 'msg={{ celerylab_docker_daemon_options["live-restore"] | to_json }}')
+  grep -q "\"msg\": \"$want\"" <<<"$got" || { echo "swarm=$swarm: $got" >&2; return 1; }
+}
+live_restore_by_topology() { live_restore false true && live_restore true false; }
+check "daemon.json: live-restore on a single host, off on swarm hosts" live_restore_by_topology
 
 # --- 2. site.yml, twice -----------------------------------------------------------------
 check "site.yml on this machine (TLS on 127.0.0.1:18443, celerylab.localhost)" playbook local site.yml site-1.log

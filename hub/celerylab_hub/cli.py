@@ -6,7 +6,9 @@ Usage:
     celerylab roster import - < roster.csv --output credentials.csv
     celerylab admin-password             # the first admin's one-time password, while unchanged
     celerylab courses sync               # users, course groups and course containers from
-                                         # course/courses/*.yaml; prints new passwords as CSV
+                                         # course/courses/*.yaml; prints new passwords as CSV;
+                                         # exit 3: a course the hub has not loaded yet (restart
+                                         # the hub, sync again: scripts/courses-sync.sh does)
     celerylab labs prestart COURSE       # start the roster's labs now (before a class), wait
                                          # until they are ready
 """
@@ -35,6 +37,11 @@ SOURCE_DIR = "/srv/celerylab/source"  # the repository's source/ (nbgrader sourc
 DB_URL = os.environ.get("CELERYLAB_DB_URL") or "sqlite:////srv/jupyterhub/data/jupyterhub.sqlite"
 
 
+#: Seconds to wait for one hub API answer. Issuing passwords hashes each one (bcrypt) on the hub:
+#: a class's worth takes long on a busy host, and a call given up on may still have issued them.
+HUB_TIMEOUT = 300
+
+
 class HubError(RuntimeError):
     pass
 
@@ -49,8 +56,14 @@ def hub_request(token: str, method: str, path: str, body: dict | None = None) ->
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our hub
+        with urllib.request.urlopen(request, timeout=HUB_TIMEOUT) as response:  # noqa: S310
             return response.status, json.loads(response.read() or b"null")
+    except TimeoutError:
+        raise HubError(
+            f"the hub did not answer {method} {path} within {HUB_TIMEOUT} s; run this again. "
+            "Users it gave a password meanwhile are not listed: give them new ones with "
+            "`celerylab roster import - --reset`"
+        ) from None
     except urllib.error.HTTPError as e:
         try:
             message = json.loads(e.read()).get("message", e.reason)
@@ -63,9 +76,19 @@ def hub_request(token: str, method: str, path: str, body: dict | None = None) ->
 
 def _ensure_course_containers(declared) -> None:
     import docker
+    import redis
 
-    from celerylab_hub import coursecontainers
+    from celerylab_hub import coursecontainers, grading_acl
 
+    # Each course's own user on the grading broker, before its container can use it.
+    passwords = {c.id: secrets.course_broker_password(SECRETS_DIR, c.id) for c in declared}
+    try:
+        grading_acl.ensure_course_users(
+            secrets.grading_broker_url(SECRETS_DIR, "default"), passwords
+        )
+    except redis.RedisError as e:
+        raise HubError(f"cannot set the courses' users on the grading broker: {e}") from None
+    uids = coursecontainers.course_uids(c.id for c in declared)
     client = docker.from_env()
     instance = os.environ.get("CELERYLAB_INSTANCE") or "celerylab"
     image = os.environ.get("CELERYLAB_LAB_IMAGE") or "celerylab/lab:latest"
@@ -81,9 +104,10 @@ def _ensure_course_containers(declared) -> None:
             metrics_token_sha256=secrets.scrape_token_sha256(
                 secrets.read(SECRETS_DIR, "metrics_scrape_token"), "course", course.id
             ),
-            grading_broker=secrets.grading_broker_url(SECRETS_DIR),
+            grading_broker=grading_acl.course_url(course.id, passwords[course.id]),
             grading_key=secrets.course_grading_key(SECRETS_DIR, course.id),
             public_url=settings.public_url(os.environ),
+            uid=uids[course.id],
         )
         print(f"course {course.id}: container {done}", file=sys.stderr)
 
@@ -124,14 +148,39 @@ def prestart(request, course: courses.Course, wait: float) -> dict[str, list[str
     return report
 
 
+#: `courses sync`'s exit status when a declared course is not loaded by the running hub yet.
+EXIT_HUB_RESTART_NEEDED = 3
+
+
 def _write_credentials(passwords: dict[str, str], output: str | None) -> None:
     rows = [["username", "initial_password"], *sorted(passwords.items())]
     if output:
-        with open(output, "w", newline="", encoding="utf-8") as out:
-            os.chmod(output, 0o600)
+        # A new file only (mode 0600 from the start): handed-out passwords are never overwritten.
+        try:
+            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise OSError(
+                f"{output} exists: passwords already handed out are never overwritten; "
+                "choose a new file name"
+            ) from None
+        with open(fd, "w", newline="", encoding="utf-8") as out:
             csv.writer(out).writerows(rows)
     else:
         csv.writer(sys.stdout).writerows(rows)
+
+
+def _report_unloaded(unloaded: list[courses.Course]) -> None:
+    for course in unloaded:
+        print(
+            f"course {course.id}: NOT READY: the running hub has not loaded this course, so its "
+            f"formgrader ({course.formgrader_service}) is not reachable yet.",
+            file=sys.stderr,
+        )
+    print(
+        "Next step (running labs keep running): docker compose restart hub, then run this "
+        "sync again. scripts/courses-sync.sh (make courses) does both.",
+        file=sys.stderr,
+    )
 
 
 def admin_password() -> str | None:
@@ -160,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("setup", help="generate missing secrets")
     p.add_argument("--secrets-dir", default=SECRETS_DIR)
     p.add_argument("--exchange-dir", help="prepare the exchange volume mounted here")
+    p.add_argument("--broker-dir", help="prepare the grading broker's volume mounted here")
     p.add_argument(
         "--env-file",
         default=os.environ.get("CELERYLAB_ENV_FILE"),
@@ -170,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     p = rsub.add_parser("import", help="add the students of a CSV file (header: username)")
     p.add_argument("file", help="CSV file, or - for standard input")
     p.add_argument("--reset", action="store_true", help="also give existing students new passwords")
-    p.add_argument("--output", help="write username,initial_password CSV here (default: stdout)")
+    p.add_argument(
+        "--output", help="write username,initial_password CSV to this new file (default: stdout)"
+    )
     sub.add_parser("admin-password", help="print the first admin's one-time password")
     p = sub.add_parser("labs", help="students' labs")
     lsub = p.add_subparsers(dest="action", required=True)
@@ -182,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     csub = p.add_subparsers(dest="action", required=True)
     p = csub.add_parser("sync", help="create users and course groups to match the declarations")
     p.add_argument("--dir", default=COURSES_DIR, help="folder of course declarations")
-    p.add_argument("--output", help="write new users' username,initial_password CSV here")
+    p.add_argument(
+        "--output", help="write new users' username,initial_password CSV to this new file"
+    )
     p.add_argument("--no-containers", action="store_true", help="users and groups only")
     args = parser.parse_args(argv)
 
@@ -191,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             created = secrets.ensure(args.secrets_dir, args.env_file)
             if args.exchange_dir:
                 secrets.prepare_exchange(args.exchange_dir)
+            if args.broker_dir:
+                secrets.prepare_broker_data(args.broker_dir)
             print(
                 f"celerylab setup: generated {', '.join(created)}"
                 if created
@@ -217,7 +273,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{group}: added {', '.join(names)}", file=sys.stderr)
             for group, names in report.removed.items():
                 print(f"{group}: removed {', '.join(names)}", file=sys.stderr)
+            # Passwords first: they are issued already, whatever the hub's state.
             _write_credentials(report.passwords, args.output)
+            unloaded = coursesync.unloaded(request, declared)
+            if unloaded:
+                _report_unloaded(unloaded)
+                return EXIT_HUB_RESTART_NEEDED
+            print(f"celerylab courses: {len(declared)} courses in sync", file=sys.stderr)
             return 0
         if args.command == "labs":
             request = partial(hub_request, secrets.read(SECRETS_DIR, "ops_api_token"))

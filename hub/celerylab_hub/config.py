@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from celerylab_hub import courses, secrets
+from celerylab_hub.coursecontainers import service_origin
 from celerylab_hub.options import CeleryLabOptions
 from celerylab_hub.services import (
     EXCHANGE,
@@ -28,6 +29,8 @@ from celerylab_hub.services import (
 from celerylab_hub.settings import ConfigError, load_env, public_url
 from celerylab_hub.spawner import CeleryLabSpawner
 
+#: The product's name on the hub's pages.
+PRODUCT = "celerylab"
 AUTHENTICATORS = {
     "native": "celerylab_hub.auth.RosterAuthenticator",
     "lti13": "ltiauthenticator.lti13.auth.LTI13Authenticator",
@@ -106,6 +109,21 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
         "cookie_options": {"secure": True},
     }
     c.JupyterHub.authenticator_class = AUTHENTICATORS[options.auth]
+    # The hub's pages name the product and its courses, offer "Change password" where the hub
+    # keeps passwords, and show courses by title (celerylab_hub/templates).
+    c.JupyterHub.template_paths = [str(Path(__file__).parent / "templates")]
+    c.JupyterHub.template_vars = {
+        "celerylab_product": PRODUCT,
+        "celerylab_courses": [d.title for d in declared],
+        "celerylab_passwords": options.auth == "native",
+        # Each course service's full address: JupyterHub's own link (`//<domain><prefix>`)
+        # drops the public port, so on :8000 its Services menu led nowhere.
+        "celerylab_course_urls": {
+            d.formgrader_service: f"{service_origin(hub_url, d.formgrader_service)}"
+            f"/services/{d.formgrader_service}/"
+            for d in declared
+        },
+    }
     c.JupyterHub.cookie_secret_file = os.path.join(options.secrets_dir, "cookie_secret")
     c.ConfigurableHTTPProxy.auth_token = proxy_token
     c.RosterAuthenticator.initial_admin_password_file = os.path.join(

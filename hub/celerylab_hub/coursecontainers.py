@@ -3,9 +3,16 @@
 Created by `celerylab courses sync` (in the hub container, the only place with the Docker
 socket) from the lab image in course mode (celerylab_lab.course). It keeps the course directory
 (gradebook, source, release, submitted, autograded, feedback) on the volume
-<instance>-course-<id> and mounts the exchange volume; students' labs mount neither. Its
-jupyterhub-singleuser runs as the hub service formgrader-<id>, which only the course's
-formgrade-<id> group may open. A container whose settings changed is replaced; the volume stays.
+<instance>-course-<id>; students' labs mount neither. Its jupyterhub-singleuser runs as the hub
+service formgrader-<id>, which only the course's formgrade-<id> group may open. A container
+whose settings changed is replaced; the volume stays.
+
+Apart from other courses: it runs as a UID of its own (course_uids), and of the exchange volume
+it mounts only its own course's folder (<exchange>/<id>, bound from the volume's folder on the
+host), so its staff can neither read nor change another course's releases, submissions
+(submission_secret.txt included) or feedback. The exchange service alone sees every course: the
+start script gives the course's folder to the course's UID with the exchange's group, so the
+service files submissions into its inbound and reads its releases and feedback.
 """
 
 from __future__ import annotations
@@ -23,11 +30,29 @@ from jupyterhub.utils import subdomain_hook_idna
 
 from celerylab_hub.courses import Course
 from celerylab_hub.secrets import EXCHANGE_UID
-from celerylab_hub.spawner import LAB_CAPABILITIES, LAB_HOME, lab_identity
+from celerylab_hub.spawner import LAB_CAPABILITIES, LAB_HOME, LOG_CONFIG, lab_identity
 
 HUB_API = "http://hub:8081/hub/api"
 SEED = "/srv/celerylab/source-seed"
 SPEC_LABEL = "org.celerylab.course-spec"
+EXCHANGE_DIR = "/srv/celerylab/exchange"
+#: Course containers' UIDs: above the exchange's (2000), below students' (uid_base, 10000).
+COURSE_UIDS = range(3000, 8000)
+
+
+def course_uids(course_ids) -> dict[str, int]:
+    """A UID per course, from its id: stable, and distinct among the courses given (a course
+    whose slot is taken gets the next free one; the start script hands its files over if its
+    UID ever changes)."""
+    uids: dict[str, int] = {}
+    taken: set[int] = set()
+    for course_id in sorted(course_ids):
+        slot = int(hashlib.sha256(course_id.encode()).hexdigest()[:8], 16) % len(COURSE_UIDS)
+        while COURSE_UIDS[slot] in taken:
+            slot = (slot + 1) % len(COURSE_UIDS)
+        uids[course_id] = COURSE_UIDS[slot]
+        taken.add(COURSE_UIDS[slot])
+    return uids
 
 
 def service_origin(public_url: str, service: str) -> str:
@@ -44,6 +69,7 @@ def environment(
     grading_broker: str = "",
     grading_key: str = "",
     public_url: str = "",
+    uid: int = EXCHANGE_UID,
 ) -> dict[str, str]:
     service = course.formgrader_service
     prefix = f"/services/{service}/"
@@ -52,12 +78,16 @@ def environment(
     # Derived from the service token: stable across restarts, different for every course.
     redis_password = hmac.new(token.encode(), b"redis", hashlib.sha256).hexdigest()[:32]
     return {
-        **lab_identity(f"grader-{course.id}", EXCHANGE_UID, redis_password),
+        **lab_identity(f"grader-{course.id}", uid, redis_password),
+        # The start script gives this course's part of the exchange to the course (start.sh).
+        "CELERYLAB_EXCHANGE_COURSE": course.id,
         "CELERYLAB_COURSE": json.dumps(
             {
                 "id": course.id,
                 "title": course.title,
                 "students": list(course.students),
+                # Names and e-mail from the roster: the gradebook's export carries them.
+                "profiles": {name: dict(fields) for name, fields in course.profiles},
                 "assignments": [
                     {"id": a.id, "due": a.due.isoformat() if a.due else None}
                     for a in course.assignments
@@ -93,12 +123,12 @@ def environment(
     }
 
 
-def _seed_archive(source_dir: Path, assignments: list[str]) -> bytes:
-    """The platform's source/<assignment> folders of this course at SEED, owned by the grader
+def _seed_archive(source_dir: Path, assignments: list[str], uid: int) -> bytes:
+    """The platform's source/<assignment> folders of this course at SEED, owned by the course
     (extracted at / by put_archive, so the parent folders come first)."""
 
     def own(info: tarfile.TarInfo) -> tarfile.TarInfo:
-        info.uid = info.gid = EXCHANGE_UID
+        info.uid = info.gid = uid
         return info
 
     buffer = io.BytesIO()
@@ -126,13 +156,19 @@ def ensure(
     grading_broker: str = "",
     grading_key: str = "",
     public_url: str = "",
+    uid: int = EXCHANGE_UID,
 ) -> str:
     """Create, replace or start the course's container; return what was done."""
     name = f"{instance}-course-{course.id}"
-    env = environment(course, token, metrics_token_sha256, grading_broker, grading_key, public_url)
+    env = environment(
+        course, token, metrics_token_sha256, grading_broker, grading_key, public_url, uid
+    )
+    # Only this course's folder of the exchange volume (Docker makes it if missing). Bound from
+    # the volume's folder on the host: this Docker has no volume subpaths (API 1.45).
+    exchange = client.volumes.get(f"{instance}-exchange").attrs["Mountpoint"]
     volumes = {
         f"{instance}-course-{course.id}": {"bind": LAB_HOME, "mode": "rw"},
-        f"{instance}-exchange": {"bind": "/srv/celerylab/exchange", "mode": "rw"},
+        f"{exchange}/{course.id}": {"bind": f"{EXCHANGE_DIR}/{course.id}", "mode": "rw"},
     }
     spec = hashlib.sha256(json.dumps([image, env, volumes], sort_keys=True).encode()).hexdigest()
     try:
@@ -159,9 +195,11 @@ def ensure(
         security_opt=["no-new-privileges"],
         pids_limit=1024,
         mem_limit="2g",
+        log_config=LOG_CONFIG,
         restart_policy={"Name": "unless-stopped"},
         command=["jupyterhub-singleuser"],
     )
-    container.put_archive("/", _seed_archive(source_dir, [a.id for a in course.assignments]))
+    seed = _seed_archive(source_dir, [a.id for a in course.assignments], uid)
+    container.put_archive("/", seed)
     container.start()
     return "replaced" if existing is not None else "created"

@@ -112,6 +112,8 @@ class Course:
     assignments: tuple[Assignment, ...] = ()
     late_policy: LatePolicy = LatePolicy()
     sessions: tuple[Session, ...] = ()
+    #: (username, ((roster field, value), ...)) for students with names or e-mail in the roster
+    profiles: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @property
     def student_group(self) -> str:
@@ -156,12 +158,14 @@ def load(path: str | Path) -> Course:
     bad = [n for n in names if not roster.USERNAME.fullmatch(n)]
     if bad:
         raise CourseError(f"{path}: invalid user names {bad}; {roster.USERNAME_RULE}")
-    students: list[str] = []
+    students: dict[str, dict[str, str]] = {}
     if "roster" in data:
         roster_file = path.parent / data["roster"]
         try:
             # A course may exist before its students do.
-            students = roster.parse(roster_file.read_text(encoding="utf-8"), allow_empty=True)
+            students = roster.parse_profiles(
+                roster_file.read_text(encoding="utf-8"), allow_empty=True
+            )
         except FileNotFoundError:
             raise CourseError(f"{path}: roster {roster_file} does not exist") from None
         except roster.RosterError as e:
@@ -179,6 +183,7 @@ def load(path: str | Path) -> Course:
         instructors=tuple(data["instructors"]),
         graders=tuple(data.get("graders", [])),
         students=tuple(students),
+        profiles=tuple((n, tuple(p.items())) for n, p in students.items() if p),
         assignments=tuple(
             Assignment(a["id"], _due(a["due"], f"{path}: {a['id']}") if "due" in a else None)
             for a in data.get("assignments", [])

@@ -6,6 +6,10 @@
 Idempotent and exact: members are added and removed until each group is what its course
 declares. Run by `celerylab courses sync` (no hub restart needed). Declared users without a
 password get a generated initial one, returned so the instructor can hand it out.
+
+The hub reads its course services (each course's formgrader) and their roles only when it starts,
+so a course declared after that is not reachable yet: `unloaded` names those courses, and the CLI
+says so (and `scripts/courses-sync.sh` restarts the hub once) instead of claiming success.
 """
 
 from __future__ import annotations
@@ -82,3 +86,10 @@ def sync(request: Request, courses: list[Course]) -> SyncReport:
                 )
                 report.removed[group] = remove
     return report
+
+
+def unloaded(request: Request, courses: list[Course]) -> list[Course]:
+    """The courses whose formgrader service the running hub does not know (declared after it
+    started): their container runs, but the hub neither routes to it nor lets staff in."""
+    known = set(_ok(*request("GET", "/services"), "listing services"))
+    return [c for c in courses if c.formgrader_service not in known]

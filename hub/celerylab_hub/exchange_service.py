@@ -1,7 +1,8 @@
 """The exchange service: students' nbgrader fetch, submit and feedback over HTTP.
 
 A JupyterHub service in its own container (no Docker socket, no gradebook). Students' labs call
-it with their own hub token; instructors' course containers use the exchange volume directly.
+it with their own hub token; each instructors' course container uses its own course's folder of
+the exchange volume directly. This service alone sees every course.
 
 Usage (the compose `exchange` service):
     python -m celerylab_hub.exchange_service [--root /srv/celerylab/exchange] [--port 8765]
@@ -159,16 +160,28 @@ class CoursesHandler(ExchangeHandler):
 class ViewHandler(ExchangeHandler):
     async def get(self, course):
         await self.require_course(course)
+        view = await ioloop.IOLoop.current().run_in_executor(
+            None, store.student_view, self.root, course, self.student
+        )
         self.set_header("Content-Type", "application/gzip")
-        self.finish(store.student_view(self.root, course, self.student))
+        self.finish(view)
 
 
 class SubmitHandler(ExchangeHandler):
     async def post(self, course, assignment):
         await self.require_course(course)
         try:
-            timestamp = store.receive_submission(
-                self.root, course, assignment, self.student, self.request.body, self.limits
+            # Unpacking and checking is file-system and CPU work: never on the event loop, so one
+            # hostile archive cannot stall the exchange for everyone.
+            timestamp = await ioloop.IOLoop.current().run_in_executor(
+                None,
+                store.receive_submission,
+                self.root,
+                course,
+                assignment,
+                self.student,
+                self.request.body,
+                self.limits,
             )
         except store.ExchangeError as e:
             raise web.HTTPError(e.status, str(e)) from None
@@ -215,15 +228,14 @@ def main(argv: list[str] | None = None) -> None:
         default=Path("/srv/celerylab/courses"),
         help="folder of course declarations (titles and due dates)",
     )
-    parser.add_argument(
-        "--max-mb", type=float, default=float(os.environ.get("CELERYLAB_SUBMISSION_MAX_MB") or 20)
-    )
     args = parser.parse_args(argv)
     system_dns.use_system_resolver()  # HubAuth reaches a recreated hub at its new address
     token_file = os.environ.get("CELERYLAB_EXCHANGE_TOKEN_FILE")
     token = Path(token_file).read_text().strip() if token_file else None
     hub_auth = HubAuth(api_token=token, cache_max_age=60)
-    limits = store.Limits(max_bytes=int(args.max_mb * 1024 * 1024))
+    limits = store.limits_from_env(os.environ)  # CELERYLAB_SUBMISSION_* (docs/configuration.md)
+    for left in store.remove_partial(args.root):
+        app_log.warning("removed an incomplete submission: %s", left)
     app = make_app(args.root, limits, hub_auth, args.courses)
     app.listen(args.port)
     print(f"celerylab exchange on :{args.port}, files in {args.root}", flush=True)

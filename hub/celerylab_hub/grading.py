@@ -7,10 +7,14 @@ grading key, runs the notebook in a throwaway sandbox on its own host (celerylab
 returns the executed notebook sealed with the same key; nbgrader then saves the grades in the
 course container.
 
-Sealed: every course container holds the broker's password, and Flower shows every task, so a
-task carries only its course in the clear. The submission (student, files, hidden tests) and the
-executed notebook travel encrypted and authenticated with a key derived per course
-(secrets.course_grading_key): another course can neither read them nor grade in this one's name.
+Sealed: the broker is shared, so a task carries only its course in the clear. The submission
+(student, files, hidden tests) and the executed notebook travel encrypted and authenticated with
+a key derived per course (secrets.course_grading_key): another course can neither read them nor
+grade in this one's name. Each course is its own broker user (celerylab_hub.grading_acl): it may
+queue tasks and read its own results only. Its task ids are `<course>.<uuid>`; a worker refuses
+a task whose id is not in the namespace of the course that sealed it and whose sealed id is not
+its own, and seals the outcome with that id and the submission's digest, so a course accepts it
+only for the task and submission it sent (no replay from another task or course).
 
 Tasks are pure functions of their input, so a task that runs twice (a worker died before
 acknowledging it) yields the same result and the gradebook is written once per submission by its
@@ -31,6 +35,7 @@ Run a worker:  celery -A celerylab_hub.grading worker --concurrency 2
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -44,10 +49,11 @@ import docker
 import docker.errors
 import requests.exceptions
 from celery import Celery
+from celery.exceptions import Ignore
 from celery.signals import worker_process_shutdown, worker_ready
 from cryptography.fernet import Fernet, InvalidToken
 
-from celerylab_hub import grading_stats, sandbox, secrets
+from celerylab_hub import grading_acl, grading_stats, sandbox, secrets
 
 log = logging.getLogger(__name__)
 TASK = "celerylab.grading.execute"
@@ -55,13 +61,14 @@ QUEUE = "grading"
 SECRETS_DIR = Path(os.environ.get("CELERYLAB_SECRETS_DIR", "/srv/celerylab/secrets"))
 
 
-def broker_url() -> str:
-    """CELERYLAB_GRADING_BROKER, or the compose broker with the generated password."""
+def broker_url(user: str = "grader") -> str:
+    """CELERYLAB_GRADING_BROKER, or the compose broker as one of the platform's users (the
+    workers' own, by default) with its generated password."""
     url = os.environ.get("CELERYLAB_GRADING_BROKER", "").strip()
     if url:
         return url
     try:
-        return secrets.grading_broker_url(SECRETS_DIR)
+        return secrets.grading_broker_url(SECRETS_DIR, user)
     except OSError:  # no secrets here (unit tests, docs builds): a broker nobody can reach
         return "redis://grading-broker:6379/0"
 
@@ -95,7 +102,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_default_queue=QUEUE,
     task_track_started=True,
-    # Read and deleted by the course at once (sandbox_execute.forget); this is for results
+    # Read and deleted by the course at once (sandbox_execute._forget); this is for results
     # nobody came back for. Longer than a course waits (SandboxedExecute.request_timeout, 1 h).
     result_expires=2 * 3600,
     # A task not acknowledged this long after delivery (its worker vanished) is delivered again.
@@ -187,8 +194,20 @@ class Refused(Exception):
     """The request is not allowed; never retried."""
 
 
-def open_job(job: dict) -> tuple[Fernet, dict]:
-    """The course's key and the submission sealed in the job; Refused if not sealed with it."""
+def in_namespace(task_id: str, job) -> bool:
+    """Whether the task's id is in the namespace of the course the job names: only then may its
+    result be written under that id (the course's broker user reads only those)."""
+    course = job.get("course") if isinstance(job, dict) else None
+    return (
+        isinstance(course, str)
+        and bool(course)
+        and task_id.startswith(grading_acl.task_prefix(course))
+    )
+
+
+def open_job(job: dict, task_id: str | None = None) -> tuple[Fernet, dict]:
+    """The course's key and the submission sealed in the job; Refused if not sealed with it, or
+    (task_id given) sealed for another task: a sealed job replayed under a new id."""
     course = job.get("course", "")
     if "sealed" not in job:
         raise Refused(
@@ -197,9 +216,13 @@ def open_job(job: dict) -> tuple[Fernet, dict]:
         )
     fernet = Fernet(secrets.course_grading_key(SECRETS_DIR, course))
     try:
-        return fernet, json.loads(fernet.decrypt(job["sealed"]))
+        submission = json.loads(fernet.decrypt(job["sealed"]))
     except (InvalidToken, TypeError, ValueError):
         raise Refused(f"the task is not sealed with course {course}'s grading key") from None
+    if task_id is not None and submission.get("task_id") != task_id:
+        sealed_for = submission.get("task_id")
+        raise Refused(f"the task was sealed for task {sealed_for!r}, not {task_id!r}")
+    return fernet, submission
 
 
 @app.task(
@@ -209,17 +232,29 @@ def open_job(job: dict) -> tuple[Fernet, dict]:
     retry_backoff=2,
     retry_backoff_max=60,
     max_retries=4,
+    # Stored below, once the task's id is known to be its course's (Celery's own would be
+    # written under any id, before the task could look at it).
+    track_started=False,
 )
 def execute(self, job: dict) -> dict:
     """Open the sealed job, run its notebook from its workspace (base64 tar.gz) in a sandbox and
     return the outcome, sealed; only its status is in the clear (for Flower)."""
+    if not in_namespace(self.request.id, job):
+        # Its result would land in another course's keys (a forged result or a replay): store
+        # nothing at all under that id.
+        log.warning("ignored task %s: not in the namespace of course %r", self.request.id,
+                    job.get("course") if isinstance(job, dict) else None)  # fmt: skip
+        raise Ignore()
+    self.update_state(state="STARTED", meta={"pid": os.getpid(), "hostname": self.request.hostname})
     course = job.get("course", "")
     started = time.monotonic()
     grading_stats.started(course)
-    fernet = None
+    fernet, digest = None, None
     try:
-        fernet, job = open_job(job)
-        files = sandbox.unpack(base64.b64decode(job["workspace"]), LIMITS)
+        fernet, job = open_job(job, self.request.id)
+        workspace = base64.b64decode(job["workspace"])
+        digest = hashlib.sha256(workspace).hexdigest()
+        files = sandbox.unpack(workspace, LIMITS)
         if job["notebook"] not in files:
             raise Refused(f"{job['notebook']!r} is not in the workspace")
         labels = {
@@ -258,6 +293,8 @@ def execute(self, job: dict) -> dict:
     )
     if fernet is None:  # refused before the course's key was known: nothing of the job inside
         return outcome
+    # Bound to this task and this submission: the course accepts it for nothing else.
+    outcome.update(task_id=self.request.id, submission=digest)
     sealed = fernet.encrypt(json.dumps(outcome).encode()).decode()
     return {"status": outcome["status"], "sealed": sealed}
 

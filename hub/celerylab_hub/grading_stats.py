@@ -130,7 +130,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="the grading fleet's Prometheus exporter")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 9808))
     args = parser.parse_args(argv)
-    REGISTRY.register(Collector(client()))
+    from celerylab_hub.grading import broker_url
+
+    # Its own broker user: it reads the queue's length and the counts, nothing else.
+    exporter = redis.Redis.from_url(
+        broker_url("exporter"), socket_timeout=2, socket_connect_timeout=2
+    )
+    REGISTRY.register(Collector(exporter))
     start_http_server(args.port)
     print(f"celerylab grading exporter on :{args.port}", flush=True)
     while True:

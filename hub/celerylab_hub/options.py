@@ -38,6 +38,15 @@ class CeleryLabOptions(Configurable):
         config=True,
         help="Seconds between idle checks (0 turns idle culling off).",
     )
+    lab_max_age = Integer(
+        12 * 3600,
+        config=True,
+        help="""Stop every lab this many seconds after it started, busy or not (0: no limit).
+
+        Enforced by the idle culler (`--max-age`) from outside the lab, on the hub's record of
+        when the server started, so nothing a student does in the lab (a busy worker, the
+        activity file) can keep it running longer. Needs culling on (cull_every > 0).""",
+    )
     prestart_minutes = Integer(
         15,
         config=True,

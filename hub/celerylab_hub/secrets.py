@@ -24,7 +24,8 @@ SECRETS = {
     # hub's config and the course container agree without a file per course.
     "course_token_key": lambda: random.token_hex(32),
     # ...and each course's grading key from this one (course_grading_key): grader workers, on
-    # other hosts too, hold it and the broker's password, never anything that makes hub tokens.
+    # other hosts too, hold it and their own broker user's password, never anything that makes
+    # hub tokens.
     "grading_key_root": lambda: random.token_hex(32),
     "admin_password": lambda: random.token_urlsafe(12),
     # Prometheus: read:metrics on the hub, and the token labs, course containers and the
@@ -34,20 +35,37 @@ SECRETS = {
     # Prometheus's web UI and API (basic auth, user PROMETHEUS_USER): labs share its network.
     "prometheus_password": lambda: random.token_urlsafe(18),
     "grafana_admin_password": lambda: random.token_urlsafe(18),
-    # The grading fleet's own Redis (never a student's): workers, course containers, exporter.
+    # The grading fleet's own Redis (never a student's). This one is its admin's (the `default`
+    # ACL user): only the hub (which gives each course its own user) and the broker hold it.
     "grading_broker_password": lambda: random.token_hex(24),
+    # The broker's users for the platform's own processes (BROKER_USERS), one password each.
+    "grading_worker_password": lambda: random.token_hex(24),
+    "grading_exporter_password": lambda: random.token_hex(24),
 }
 PROMETHEUS_USER = "celerylab"
 #: Prometheus's --web.config.file, derived from prometheus_password (bcrypt, as it wants).
 PROMETHEUS_WEB_CONFIG = "prometheus_web.yml"
 #: The exchange service and the course containers run as this user (never a student's UID).
 EXCHANGE_UID = 2000
+#: The grading broker: it reads its ACL file and its admin password, nothing else.
+GRADING_UID = 2001
+#: The proxy: it reads its API token and nothing else.
+PROXY_UID = 2002
+#: The grading exporter: it reads its own (read-only) broker user's password, nothing else.
+EXPORTER_UID = 2003
 #: Prometheus runs as nobody and Grafana as 472, like their official images.
 PROMETHEUS_UID = 65534
 GRAFANA_UID = 472
 #: Secrets read by a service that does not run as root.
+#: The grading broker's ACL file for the platform's own users, rewritten by `ensure`; the broker
+#: adds the course users that `celerylab courses sync` made (grading_acl.ensure_course_users).
+BROKER_ACL = "grading_broker_users.acl"
 OWNERS = {
     "exchange_api_token": EXCHANGE_UID,
+    "grading_broker_password": GRADING_UID,  # the broker's health check
+    BROKER_ACL: GRADING_UID,
+    "grading_exporter_password": EXPORTER_UID,
+    "proxy_auth_token": PROXY_UID,
     "prometheus_hub_token": PROMETHEUS_UID,
     "metrics_scrape_token": PROMETHEUS_UID,
     PROMETHEUS_WEB_CONFIG: PROMETHEUS_UID,
@@ -85,15 +103,47 @@ def course_token(secrets_dir: str | Path, course_id: str) -> str:
 
 def course_grading_key(secrets_dir: str | Path, course_id: str) -> str:
     """The Fernet key that seals a course's grading tasks and their results on the shared broker,
-    so other courses (who hold the broker's password too) read neither."""
+    so other courses read neither (each is also its own broker user: grading_acl)."""
     key = read(secrets_dir, "grading_key_root").encode()
     digest = hmac.new(key, f"grading:{course_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()
 
 
-def grading_broker_url(secrets_dir: str | Path, host: str = "grading-broker") -> str:
-    """The grading fleet's broker (and result store), with its generated password."""
-    return f"redis://:{read(secrets_dir, 'grading_broker_password')}@{host}:6379/0"
+#: The grading broker's users for the platform's processes -> (password secret, ACL rules). The
+#: admin (`default`) only creates course users; graders may do anything but administer it;
+#: the exporter only reads the queue's length and the counts.
+BROKER_USERS = {
+    "default": ("grading_broker_password", "~* &* +@all"),
+    "grader": ("grading_worker_password", "~* &* +@all -@admin -@dangerous"),
+    "exporter": (
+        "grading_exporter_password",
+        "resetchannels -@all +hello +ping +llen +hvals +hgetall ~grading ~celerylab:grading:*",
+    ),
+}
+
+
+def grading_broker_url(
+    secrets_dir: str | Path, user: str = "grader", host: str = "grading-broker"
+) -> str:
+    """The grading fleet's broker (and result store) as one of the platform's own users."""
+    password = read(secrets_dir, BROKER_USERS[user][0])
+    return f"redis://{user}:{password}@{host}:6379/0"
+
+
+def course_broker_password(secrets_dir: str | Path, course_id: str) -> str:
+    """A course's own password on the grading broker (user course-<id>), derived from the
+    broker's admin password, which course containers never hold."""
+    key = read(secrets_dir, "grading_broker_password").encode()
+    return hmac.new(key, f"broker:{course_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def broker_acl(secrets_dir: str | Path) -> str:
+    """The broker's ACL file lines for the platform's users (passwords stored as SHA-256)."""
+    lines = []
+    for user, (secret, rules) in BROKER_USERS.items():
+        digest = hashlib.sha256(read(secrets_dir, secret).encode()).hexdigest()
+        lines.append(f"user {user} on #{digest} {rules}")
+    return "\n".join(lines) + "\n"
 
 
 def metrics_token_sha256(secrets_dir: str | Path) -> str:
@@ -144,6 +194,8 @@ def ensure(secrets_dir: str | Path, env_file: str | Path | None = None) -> list[
     web_config = secrets_dir / PROMETHEUS_WEB_CONFIG
     if not web_config.exists():
         _write_private(web_config, prometheus_web_config(read(secrets_dir, "prometheus_password")))
+    # Derived from the passwords above: rewritten every time, so it always matches them.
+    _write_private(secrets_dir / BROKER_ACL, broker_acl(secrets_dir))
     if env_file:
         _set_env_value(env_file, ENV_TOKEN, read(secrets_dir, "ops_api_token"))
         for key, (name, comment) in ENV_COPIES.items():
@@ -161,6 +213,19 @@ def prepare_exchange(exchange_dir: str | Path) -> None:
     if os.geteuid() == 0 and path.stat().st_uid != EXCHANGE_UID:
         os.chown(path, EXCHANGE_UID, EXCHANGE_UID)
     path.chmod(0o755)
+
+
+def prepare_broker_data(data_dir: str | Path) -> None:
+    """The grading broker's volume belongs to its unprivileged user (an install from before it
+    ran as that user has root's files there: they are handed over too)."""
+    path = Path(data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return
+    for item in [path, *path.rglob("*")]:
+        if item.lstat().st_uid != GRADING_UID:
+            os.lchown(item, GRADING_UID, GRADING_UID)
+    path.chmod(0o700)
 
 
 def _env_value(env_file: Path, key: str) -> str | None:

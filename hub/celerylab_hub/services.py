@@ -101,6 +101,8 @@ def services(options, ops_token: str, exchange_token: str, instance: str) -> lis
                     "jupyterhub_idle_culler",
                     f"--timeout={options.cull_timeout}",
                     f"--cull-every={options.cull_every}",
+                    # Busy labs are spared by --timeout, never by this (celerylab_hub.options).
+                    f"--max-age={options.lab_max_age}",
                 ],
             }
         )

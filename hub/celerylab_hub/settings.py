@@ -101,6 +101,14 @@ def _user_set(value: str) -> set[str]:
     return names
 
 
+def _host_list(value: str) -> list[str]:
+    hosts = [h.strip() for h in value.split(",") if h.strip()]
+    bad = [h for h in hosts if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.:_-]*", h)]
+    if not hosts or bad:
+        raise ValueError("must be comma-separated host names or addresses, such as proxy,tls")
+    return hosts
+
+
 def _db_url(value: str) -> str:
     if not re.match(r"(sqlite|postgresql(\+\w+)?)://", value):
         raise ValueError("must be a sqlite:/// or postgresql:// URL")
@@ -128,6 +136,16 @@ def _public_url(value: str) -> str:
             "whose subdomains reach this host (labs are served at <user>.<host>)"
         )
     return f"{url.scheme}://{host}" + (f":{url.port}" if url.port else "")
+
+
+def _egress(value: str) -> str:
+    """Destinations labs may reach (celerylab_lab.firewall checks the same when a lab starts)."""
+    entries = value.replace(",", " ").split()
+    for entry in entries:
+        host = entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry
+        if host.startswith("169.254.") or host == "metadata.google.internal":
+            raise ValueError(f"{entry!r}: the link-local range (cloud metadata) is never allowed")
+    return ",".join(entries)
 
 
 def _text(value: str) -> str:
@@ -193,14 +211,28 @@ SETTINGS: tuple[Setting, ...] = (
         "NativeAuthenticator",
         "allowed_failed_logins",
         _int_between(1, 100),
-        "failed logins before a lockout",
+        "failed logins for one name from one address before that name is locked there",
+    ),
+    Setting(
+        "CELERYLAB_SOURCE_LOGIN_ATTEMPTS",
+        "RosterAuthenticator",
+        "source_failed_logins",
+        _int_between(1, 10000),
+        "failed logins from one address, any names, before the address is locked",
+    ),
+    Setting(
+        "CELERYLAB_TRUSTED_PROXIES",
+        "RosterAuthenticator",
+        "trusted_proxies",
+        _host_list,
+        "comma-separated proxies whose X-Forwarded-For gives the client's address",
     ),
     Setting(
         "CELERYLAB_LOCKOUT_SECONDS",
         "NativeAuthenticator",
         "seconds_before_next_try",
         _int_between(1, 86400),
-        "how long a locked-out user waits",
+        "how long a lockout lasts after the last failure",
     ),
     Setting(
         "CELERYLAB_DB_URL",
@@ -245,7 +277,14 @@ SETTINGS: tuple[Setting, ...] = (
         "CeleryLabSpawner",
         "network_name",
         _docker_name,
-        "Docker network shared by the hub and the labs",
+        "Docker network of the labs, shared only with the proxy, hub, exchange and Prometheus",
+    ),
+    Setting(
+        "CELERYLAB_LAB_EGRESS",
+        "CeleryLabSpawner",
+        "egress",
+        _egress,
+        "destinations labs may reach beyond the platform (default none)",
     ),
     Setting(
         "CELERYLAB_LAB_MEM_LIMIT", "CeleryLabSpawner", "mem_limit", _bytes, "memory limit per lab"
@@ -347,6 +386,13 @@ SETTINGS: tuple[Setting, ...] = (
         "cull_every",
         _int_between(0, 86400),
         "seconds between idle checks (0: no culling)",
+    ),
+    Setting(
+        "CELERYLAB_LAB_MAX_AGE",
+        "CeleryLabOptions",
+        "lab_max_age",
+        _int_between(0, 30 * 86400),
+        "stop every lab this many seconds after it started, busy or not (0: no limit)",
     ),
     Setting(
         "CELERYLAB_PRESTART_MINUTES",

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import docker.errors
 from dockerspawner import DockerSpawner
-from traitlets import Integer, Unicode, default
+from traitlets import Integer, List, Unicode, default
 
 from celerylab_hub.secrets import scrape_token_sha256
 from celerylab_hub.startqueue import StartQueue
@@ -24,6 +24,12 @@ LAB_PORT = 8888
 # The start script (as root) only needs to name the student's account, hand the home volume to
 # it and drop privileges; everything after runs as the student with no capabilities at all.
 LAB_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"]
+#: ...and a student lab's start script also fences its network in (celerylab_lab.firewall).
+LAB_FENCE_CAPABILITIES = ["NET_ADMIN"]
+#: What others may open in a lab: Jupyter (the proxy, the hub) and its metrics (Prometheus).
+LAB_SERVE_PORTS = [LAB_PORT, 9100]
+#: Every container the platform starts keeps at most this much log (Docker's json-file driver).
+LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}}
 #: CPU-seconds a booting lab must use per stall_timeout to count as making progress. Booting
 #: takes ~2 s of CPU; an idle lab (Redis, worker heartbeats) uses well under this in 30 s, while
 #: even forty labs sharing two cores each get over a second of CPU in that time.
@@ -139,6 +145,38 @@ class CeleryLabSpawner(DockerSpawner):
         so a student who captures what their lab is sent can open their own metrics and nothing
         else. Set from the secrets by celerylab_hub.config; empty turns the endpoint off.""",
     )
+    peer_ports = List(
+        Integer(),
+        [8000, 8765],
+        config=True,
+        help="""TCP ports a lab may open on its own networks: the proxy (which also carries the
+        hub's API, hub_connect_url) and the exchange.
+
+        Everything else there (the hub's own ports, the proxy's API, Prometheus, other labs) is
+        closed to the lab by its network fence (celerylab_lab.firewall).""",
+    )
+    egress = Unicode(
+        "",
+        config=True,
+        help="""Destinations a lab may reach beyond the platform: "host-or-cidr[:port]", separated
+        by commas, e.g. "pypi.org:443,files.pythonhosted.org:443". Empty (the default): none.
+
+        Names are resolved when the lab starts. The link-local range (169.254.0.0/16, where
+        clouds serve instance metadata) is refused. With any egress the lab also joins
+        egress_network, which gives it a route out.""",
+    )
+    egress_network = Unicode(
+        config=True,
+        help="""Docker network that gives labs a route out when egress is set; created if missing,
+        with inter-container traffic off (labs cannot reach each other on it).
+
+        Default: <instance>-egress.""",
+    )
+
+    @default("egress_network")
+    def _default_egress_network(self):
+        return f"{self.instance}-egress"
+
     home_volume = Unicode(
         config=True,
         help="""Name template of the student's persistent home volume, mounted at /home/student.
@@ -262,8 +300,9 @@ class CeleryLabSpawner(DockerSpawner):
             "auto_remove": False,
             "pids_limit": self.pids_limit,
             "cap_drop": ["ALL"],
-            "cap_add": LAB_CAPABILITIES,
+            "cap_add": LAB_CAPABILITIES + LAB_FENCE_CAPABILITIES,
             "security_opt": ["no-new-privileges"],
+            "log_config": LOG_CONFIG,
         }
 
     @property
@@ -285,8 +324,36 @@ class CeleryLabSpawner(DockerSpawner):
                 if self.metrics_token_root
                 else ""
             ),
+            # The lab's network fence (celerylab_lab.firewall); the start script refuses to
+            # start the lab without it.
+            CELERYLAB_LAB_FIREWALL="1",
+            CELERYLAB_LAB_PEER_PORTS=" ".join(map(str, self.peer_ports)),
+            CELERYLAB_LAB_SERVE_PORTS=" ".join(map(str, LAB_SERVE_PORTS)),
+            CELERYLAB_LAB_EGRESS=self.egress,
         )
         return env
+
+    async def create_object(self):
+        obj = await super().create_object()
+        if self.egress:
+            await self._ensure_egress_network()
+            await self.docker("connect_container_to_network", obj["Id"], self.egress_network)
+        return obj
+
+    async def _ensure_egress_network(self) -> None:
+        """Create the egress network on first use: a plain bridge with inter-container traffic
+        off, so labs that share it still cannot reach each other."""
+        try:
+            await self.docker("inspect_network", self.egress_network)
+        except docker.errors.NotFound:
+            await self.docker(
+                "create_network",
+                self.egress_network,
+                driver="bridge",
+                options={"com.docker.network.bridge.enable_icc": "false"},
+                labels={"org.celerylab.instance": self.instance},
+                check_duplicate=True,
+            )
 
     async def start(self):
         queue = self.start_queue

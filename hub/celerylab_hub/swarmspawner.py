@@ -12,8 +12,12 @@ What differs from a container, and why:
   on the spawn page) instead of being restarted by the swarm behind the hub's back;
 - the home is a named volume per student on the node that runs the lab; with several lab nodes
   it must live on shared storage (volume_driver / volume_driver_options, e.g. NFS);
-- no-new-privileges is not settable on swarm services before Docker 27 (API 1.46): the lab's
-  start script drops to the student with `setpriv --no-new-privs` either way.
+- no-new-privileges is asked for in the service's Privileges (Docker 27, API 1.46, applies it;
+  older engines ignore the field), and the lab's start script drops to the student with
+  `setpriv --no-new-privs` either way;
+- log rotation is the lab node's daemon default (the deployment's celerylab_docker role sets
+  json-file max-size); a service's own log driver options would need each node's support;
+- no egress: the labs' overlay network is internal, and CELERYLAB_LAB_EGRESS is refused here.
 """
 
 import asyncio
@@ -24,6 +28,7 @@ from traitlets import Integer, List, Unicode, default
 
 from celerylab_hub.spawner import (
     LAB_CAPABILITIES,
+    LAB_FENCE_CAPABILITIES,
     PROGRESS_CPU_SECONDS,
     CeleryLabSpawner,
     LabStartError,
@@ -72,7 +77,15 @@ class CeleryLabSwarmSpawner(CeleryLabSpawner, SwarmSpawner):
 
     @default("extra_container_spec")
     def _default_extra_container_spec(self):
-        return {"cap_drop": ["ALL"], "cap_add": list(LAB_CAPABILITIES)}
+        return {"cap_drop": ["ALL"], "cap_add": LAB_CAPABILITIES + LAB_FENCE_CAPABILITIES}
+
+    async def create_object(self):
+        if self.egress:
+            raise LabStartError(
+                "CELERYLAB_LAB_EGRESS is not available for swarm labs (their overlay network is "
+                "internal); an administrator must unset it."
+            )
+        return await SwarmSpawner.create_object(self)
 
     @property
     def mounts(self):
@@ -106,6 +119,9 @@ class CeleryLabSwarmSpawner(CeleryLabSpawner, SwarmSpawner):
             # docker-py's Resources has no pids field; the API has it (Limits.Pids, API 1.41).
             resources = kwargs["task_template"].setdefault("Resources", {})
             resources.setdefault("Limits", {})["Pids"] = self.pids_limit
+            # ...nor a NoNewPrivileges field (API 1.46; older engines ignore it).
+            spec = kwargs["task_template"]["ContainerSpec"]
+            spec.setdefault("Privileges", {})["NoNewPrivileges"] = True
         return super()._docker(method, *args, **kwargs)
 
     async def start_object(self):

@@ -53,6 +53,9 @@ SEEN = {
         "passed: test_tenant_routing",
         "AssertionError: the staging layer fails validation: staging",
         "drift task_acks_late: declared True, running False",
+        "inspect().conf() shows broker_url = redis://:********@redis.internal:6379/0",
+        "inspect().conf() shows task_default_routing_key = ********",
+        "left to compare: ['task_acks_late']",
         "result keys added by 10 ignore_result tasks: 0",
         "with pickle: ['no pickle accepted']",
     ],
@@ -73,6 +76,9 @@ SEEN = {
         "weak=False, handlers called: 1",
         # 3. bootsteps: info in stats, CLI option, timer
         "what Announce.info() adds to inspect stats: {'tag': 'lab'}",
+        "the worker does not start: AttributeError: module 'celery.worker.components' has no "
+        "attribute 'Timers'",
+        "Step after Timer: True | last: Consumer",
         "worker option: ['--announce-tag'] default: lab",
         "heartbeat advanced by",
         # 4. consumer step and pools

@@ -5,6 +5,7 @@ a lab-like session and its printed output is checked; the Compose checker F01 te
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -97,6 +98,127 @@ def test_f02_shows_apps_tasks_execution_and_flower_alerting(tmp_path_factory):
     ]
     missing = [line for line in expected if line not in out]
     assert not missing, f"F02 lesson output lacks {missing}"
+
+
+# ---------------------------------------------------------------- F03
+
+
+@pytest.mark.redis
+def test_f03_shows_options_validation_retries_and_serialization(tmp_path_factory):
+    out = printed("f03-lessons", tmp_path_factory)
+    expected = [
+        "f03.gives_up max_retries=2",  # decorator options read back from the task class
+        "DuplicateTaskNameWarning",  # a decorator without functools.wraps
+        "a message for cancel_order runs: invoice 42",
+        "f03.reports.monthly  -> queue reports",  # task_routes by name glob
+        "report 2026-11 built from queue reports",
+        "messages waiting in the Redis list 'nobody': 1",  # a queue nobody consumes
+        "lists: ['prio-demo', 'prio-demo<sep>3', 'prio-demo<sep>9']",  # Redis priority steps
+        "soft limit after 0.3 s: cleaned up and stopped",
+        "audit: failure f03.checked_area: InvalidArgument: sides must not be negative",
+        "area.delay('3', 4) returned: '3333'",  # type hints are not enforced
+        "valid, with qty as a string: {'sku': 'AB-1', 'total': '7.50'}",  # pydantic=True
+        "the caller sees builtins.Exception",  # pydantic's error does not survive the trip
+        "checked_area(True, 2): FAILURE InvalidArgument: width must be int or float, got bool",
+        "sku: String should have at least 2 characters; qty: Input should be greater than 0",
+        "rejected before sending (2 errors)",
+        "UnpickleableExceptionWrapper",
+        "f03.checked_area(width: float, height: float) -> float",
+        "PENDING -> RETRY -> SUCCESS | succeeded on attempt 3",
+        "audit: retry   f03.flaky because Unavailable('attempt 2 failed')",
+        "no jitter, factor 2: [2, 4, 8, 16, 32, 60, 60, 60]",
+        "retries needed: 4",
+        "answers [503, 503, 200]: SUCCESS {'status': 200, 'attempts': 3}",
+        "answers [404]: FAILURE HTTP 404: the request itself is wrong; not retried",
+        "attempts spent: 4",  # autoretry_for=(Exception,) retries a permanent error
+        "handled Retry on attempt 1",  # a broad except swallows the retry
+        "MaxRetriesExceededError: Can't retry f03.gives_up",
+        "Refusing to deserialize untrusted content of type pickle",
+        "msgpack  not installed: SerializerNotInstalled",
+        "EncodeError in the caller: Object of type Parcel is not JSON serializable",
+        "Money Money(amount=Decimal('7.50'), currency='EUR')",  # register_type
+        '"result": {"__type__": "money", "__value__": ["7.50", "EUR"]}',
+        "after forget(): 0 keys | PENDING",
+        "payload under its own key      :",
+        "broker_url: 'redis://:********@broker:6379/0'",  # humanize(censored=True)
+        "risky      : ['accepts pickle: decoding can run code', 'results never expire']",
+        "lesson tasks: ['f03.too_eager retries every Exception']",
+        "charged 25 to card ending 1111",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F03 lesson output lacks {missing}"
+    ttl = re.search(r"result key TTL: (\d+) s", out)
+    assert ttl and 3500 < int(ttl.group(1)) <= 3600, "results expire after result_expires"
+    gaps = re.search(r"gaps between attempts \(s\): \[([^\]]*)\]", out)
+    caps = [0.05, 0.1, 0.2, 0.4]
+    # each measured gap is at most its jittered cap plus delivery time
+    assert gaps and all(
+        0 <= float(g) <= cap + 0.5 for g, cap in zip(gaps.group(1).split(","), caps, strict=True)
+    ), gaps
+    sizes = re.findall(r"^(json|msgpack|pickle|yaml) .* (\d+) bytes", out, re.MULTILINE)
+    size = {name: int(n) for name, n in sizes}
+    assert size["pickle"] < size["json"], size  # the comparison the lesson draws
+
+
+# ---------------------------------------------------------------- F04
+
+
+@pytest.mark.redis
+def test_f04_shows_backends_states_progress_and_result_hygiene(tmp_path_factory):
+    out = printed("f04-lessons", tmp_path_factory)
+    expected = [
+        '"worker": "shim-',  # result_extended stores the worker...
+        "read back through AsyncResult: f04.add [20, 22] on shim-",  # ...and the arguments
+        "f04.add    caused 2 backend write(s)",  # STARTED + SUCCESS
+        "f04.quiet  caused 0 backend write(s)",  # ignore_result
+        "this notebook listens on the task's channel",  # delay() subscribes
+        "-> celery.backends.database.DatabaseBackend",  # backend classes chosen by URL
+        "-> celery.backends.rpc.RPCBackend",
+        "stored and read back: {'rows': 3}",
+        "row: ('f04-demo-task', 'SUCCESS',",
+        "the code asks for db+sqlite; the app uses: RedisBackend",  # the environment wins
+        "NotImplementedError: No result backend is configured.",
+        "cleanup task registered: True",
+        "STARTED -> SUCCESS | slept 0.5 s",
+        "STARTED info: ['hostname', 'pid']",
+        "a made-up id: PENDING",
+        "ready: True | successful: False | failed: True",
+        "traceback's last line: ValueError: disk full",
+        "get() re-raised it: ValueError('disk full')",
+        "timeout 0.2 s, task of 0.4 s: returned 'slept 0.4 s'",  # a ready result wins
+        "asked again: slept 1.3 s | state SUCCESS",  # the timeout did not cancel the task
+        "REVOKED: TaskRevokedError: revoked",
+        "after forget(): PENDING | key exists: 0",
+        '"total": 6, "percent": 50, "stage": "loading"}',
+        "crunch(6) caused 8 backend writes",
+        "{'state': 'PROGRESS', 'percent':",
+        "{'state': 'FAILURE', 'error': 'ValueError: bad input'}",
+        "result: {'imported': 8, 'attempts': 2}",
+        "reading the state raises ValueError: Exception information must include the exception",
+        "with exc_type and exc_message: FAILURE ValueError('quota exceeded')",
+        "ignored, succeeded             : PENDING",
+        "errors kept, failed            : FAILURE ValueError('negative input -1')",
+        "RuntimeError: Never call result.get() within a task!",
+        "chain add(1, 1) | add(10) -> 12",
+        "callback received 5 and returned: 105",
+        "100 tasks with results: +100 keys",
+        "100 tasks, ignore_result: +0 keys",
+        "second request: not sent again: SUCCESS 'report 2026-11 sent'",
+        "duplicate     : report 2026-11 already sent by report-2",  # the guard in the task
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F04 lesson output lacks {missing}"
+    ttl = re.search(r"TTL of the first result: (\d+) s of 600", out)
+    assert ttl and 500 < int(ttl.group(1)) <= 600, "results expire after result_expires"
+    late = re.search(r"task of 1.3 s: TimeoutError .* after ([\d.]+) s, state STARTED", out)
+    assert late and 0.2 <= float(late.group(1)) < 1.3, "get() gave up while the task ran on"
+    # the retry resumed from the checkpoint: no row before the retry is reported again after it
+    timeline = re.search(r"^[A-Z]+ -> .*RETRY.*$", out, re.MULTILINE)
+    assert timeline, "the import's timeline shows a RETRY"
+    before, after = timeline.group(0).split("RETRY", 1)
+    rows_before = [int(n) for n in re.findall(r"PROGRESS\((\d+)\)", before)]
+    rows_after = [int(n) for n in re.findall(r"PROGRESS\((\d+)\)", after)]
+    assert rows_after and max(rows_before, default=0) <= 3 < min(rows_after), timeline.group(0)
 
 
 # ---------------------------------------------------------------- the Compose checker

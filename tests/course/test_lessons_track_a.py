@@ -93,12 +93,23 @@ A1_SEEN = {
     "bulk: the database adds": '"stock" = ("orders_product"."stock" + 1)',
     "settings: the environment wins over settings": "the settings value        : redis://settings-host:6379/0",
     "settings: a settings typo": "No module named 'shop.setings'",
+    "settings: a pickled message is refused by a JSON-only worker": (
+        "ContentDisallowed: Refusing to deserialize untrusted content of type pickle"
+    ),
+    "settings: an annotation wins over the decorator": (
+        "report time_limit   : 30 (the decorator said 5)"
+    ),
+    "settings: an annotation sets a rate limit": "add_stock rate_limit: 10/s",
+    "queries: an index turns a scan into a search": "USING INDEX order_status_created_idx",
     "management command: requeued every pending order": "pending orders now: 0",
     "validation: the system check catches pickle": "(orders.E001) Celery must accept JSON only",
     "admin: the action enqueues": "message: ['Sent 2 restock tasks']",
     "admin: a view-only clerk has no action": "clerk's actions: []",
     "admin: a forged POST sends nothing": "tasks sent: 0",
     "admin: no TaskResult rows with a Redis backend": "RedisBackend | TaskResult rows: 0",
+    "admin: two backend reads per row": "per row)",
+    "admin: a forgotten result reads as PENDING": "state now: PENDING",
+    "admin: PENDING also means never sent": "an id that was never sent: PENDING",
     "testing: a failing task under apply()": "state: FAILURE | exception: DoesNotExist",
     "testing: a mock accepts an instance": "the mock accepted: call(<Product: ",
     "performance: a group through the worker": "40 tasks through your worker",
@@ -121,6 +132,10 @@ def test_a1_numbers_that_teach(a1_output):
     assert bulk < one / 10, f"bulk_create ({bulk} queries) vs get_or_create ({one})"
     assert "what the app connects with: redis://settings-host" not in a1_output
     assert a1_output.count("ALL PASSED") == 6 and "FAILURES" not in a1_output
+    plans = re.search(r"without an index: (.*)\nwith the index  : (.*)", a1_output)
+    assert plans and "SCAN" in plans[1] and "SEARCH" in plans[2], "the index changes the plan"
+    reads = re.search(r"made (\d+) result-backend reads \((\d+) per row\)", a1_output)
+    assert reads and int(reads[2]) == 2, "the changelist reads the backend twice per row"
 
 
 A2_SEEN = {

@@ -39,6 +39,14 @@ def test_idle_culler_gets_least_privilege(secrets_dir):
     }
 
 
+def test_the_culler_stops_labs_at_their_maximum_age_busy_or_not(secrets_dir):
+    culler = next(s for s in applied(secrets_dir).JupyterHub.services if s["name"] == "idle-culler")
+    assert "--max-age=43200" in culler["command"], "12 hours by default"
+    c = applied(secrets_dir, CELERYLAB_LAB_MAX_AGE="7200")
+    culler = next(s for s in c.JupyterHub.services if s["name"] == "idle-culler")
+    assert "--max-age=7200" in culler["command"]
+
+
 def test_cull_every_zero_turns_culling_off(secrets_dir):
     c = applied(secrets_dir, CELERYLAB_CULL_EVERY="0")
     assert "idle-culler" not in [s["name"] for s in c.JupyterHub.services]

@@ -95,6 +95,8 @@ def test_every_alert_the_issue_asks_for_is_tested():
         "LabWorkerDown",
         "HostDiskFilling",
         "GradingBacklogGrowing",
+        "LoginFailureBurst",
+        "LoginSourceLockouts",
     ):
         assert f"alert: {alert}" in rules
         assert f"alertname: {alert}" in tests

@@ -1,5 +1,7 @@
+import os
 import stat
 
+import pytest
 from celerylab_hub import secrets
 
 
@@ -30,3 +32,29 @@ def test_token_in_env_file_survives_a_lost_volume(tmp_path):
     env.write_text("CELERYLAB_API_TOKEN=abc123\n")
     secrets.ensure(tmp_path / "new-volume", env)
     assert (tmp_path / "new-volume" / "ops_api_token").read_text().strip() == "abc123"
+
+
+def test_broker_data_is_handed_to_the_brokers_own_user(tmp_path):
+    """An install from before the broker ran unprivileged has root's files in its volume."""
+    if os.geteuid() != 0:
+        pytest.skip("chown needs root (the setup service runs as root)")
+    data = tmp_path / "grading-broker"
+    (data / "appendonlydir").mkdir(parents=True)
+    (data / "appendonlydir" / "appendonly.aof.1.base.rdb").write_bytes(b"REDIS")
+    secrets.prepare_broker_data(data)
+    for item in [data, *data.rglob("*")]:
+        assert item.stat().st_uid == secrets.GRADING_UID, item
+    assert data.stat().st_mode & 0o777 == 0o700
+
+
+def test_each_unprivileged_service_owns_only_its_own_secrets():
+    owners = secrets.OWNERS
+    assert owners["grading_broker_password"] == secrets.GRADING_UID
+    assert owners["proxy_auth_token"] == secrets.PROXY_UID
+    assert owners["exchange_api_token"] == secrets.EXCHANGE_UID
+    for name in ("cookie_secret", "ops_api_token", "admin_password", "course_token_key"):
+        assert name not in owners  # root's only
+    assert (
+        len({secrets.GRADING_UID, secrets.PROXY_UID, secrets.EXCHANGE_UID, secrets.EXPORTER_UID})
+        == 4
+    )

@@ -33,8 +33,33 @@ def test_limits_and_privileges(make_spawner):
     host = spawner.extra_host_config
     assert host["pids_limit"] == 512
     assert host["cap_drop"] == ["ALL"]
-    assert set(host["cap_add"]) == {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"}
+    # NET_ADMIN: the start script fences the lab's network in before it drops to the student.
+    assert set(host["cap_add"]) == {
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "SETUID",
+        "SETGID",
+        "NET_ADMIN",
+    }
     assert host["security_opt"] == ["no-new-privileges"]
+    assert host["log_config"] == {
+        "type": "json-file",
+        "config": {"max-size": "10m", "max-file": "3"},
+    }
+
+
+def test_network_fence_settings(make_spawner):
+    env = make_spawner().get_env()
+    assert env["CELERYLAB_LAB_FIREWALL"] == "1"
+    assert env["CELERYLAB_LAB_PEER_PORTS"] == "8000 8765"
+    assert env["CELERYLAB_LAB_SERVE_PORTS"] == "8888 9100"
+    assert env["CELERYLAB_LAB_EGRESS"] == ""
+    c = Config()
+    c.CeleryLabSpawner.egress = "pypi.org:443"
+    spawner = make_spawner("bob", c)
+    assert spawner.get_env()["CELERYLAB_LAB_EGRESS"] == "pypi.org:443"
+    assert spawner.egress_network == "celerylab-egress"
 
 
 def test_home_volume_and_names_follow_the_instance(make_spawner):

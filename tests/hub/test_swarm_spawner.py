@@ -116,7 +116,9 @@ def test_service_spec_places_labs_on_lab_nodes(make_swarm_spawner, monkeypatch):
         "FOWNER",
         "SETUID",
         "SETGID",
+        "NET_ADMIN",  # the start script's network fence, before it drops to the student
     }
+    assert container["Privileges"]["NoNewPrivileges"] is True
     assert container["Args"] == ["jupyterhub-singleuser"]
     assert "NB_USER=alice" in container["Env"]
     (mount,) = container["Mounts"]
@@ -215,3 +217,12 @@ def test_home_volume_settings_reach_the_swarm_spawner(make_swarm_spawner):
     assert home["VolumeOptions"]["DriverConfig"]["Options"]["device"] == ":/homes/carol"
     with pytest.raises(ConfigError, match=r"CELERYLAB_HOME_VOLUME_OPTIONS=.*JSON object"):
         load_env(Config(), {"CELERYLAB_HOME_VOLUME_OPTIONS": "type=nfs"})
+
+
+def test_swarm_labs_refuse_egress(make_swarm_spawner, monkeypatch):
+    c = Config()
+    c.CeleryLabSpawner.egress = "pypi.org:443"
+    spawner = make_swarm_spawner("alice", c)
+    monkeypatch.setattr(CeleryLabSwarmSpawner, "client", SwarmAPI({"State": "running"}))
+    with pytest.raises(LabStartError, match="CELERYLAB_LAB_EGRESS"):
+        asyncio.run(spawner.create_object())

@@ -62,8 +62,46 @@ def wait_until_finished(root, assignment, timeout=10):
 def test_counts_come_from_what_is_collected_and_graded(course):
     rows = {r["assignment"]: r for r in grading_page.status(course)}
     assert (rows["ps1"]["collected"], rows["ps1"]["graded"], rows["ps1"]["to_grade"]) == (2, 1, 1)
-    assert rows["ps2"]["collected"] == 0 and rows["ps2"]["run"] == {"running": False}
+    assert rows["ps2"]["collected"] == 0 and rows["ps2"]["run"] == {"ran": False, "running": False}
     assert "Grade 1 new" in grading_page.render(course)
+
+
+def test_before_any_run_there_is_no_phantom_progress(course):
+    """Issue 17: "finished: 0 done" under a full bar before anything had run."""
+    page = grading_page.render(course)
+    assert "<progress" not in page and "finished" not in page
+    assert page.count("not graded here yet") == 2
+
+
+def test_the_page_is_the_courses_page_for_its_staff(course, monkeypatch):
+    monkeypatch.setenv("CELERYLAB_COURSE", json.dumps({"id": "c1", "title": "Celery Foundations"}))
+    page = grading_page.render(course)
+    assert "<h1>Celery Foundations: grade all</h1>" in page
+    for link in ('href="../formgrader"', 'href="../grading-fleet/"', 'href="grades.csv"'):
+        assert link in page
+    assert "Download grades (CSV)" in page
+
+
+def test_download_grades_exports_the_gradebook_with_names(tmp_path, monkeypatch):
+    from celerylab_lab.course import sync_gradebook
+
+    monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        "c.CourseDirectory.course_id = 'c1'\n"
+        f"c.CourseDirectory.root = {str(tmp_path)!r}\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{tmp_path}/gradebook.db'\n"
+    )
+    declared = {
+        "id": "c1",
+        "students": ["amy"],
+        "profiles": {"amy": {"first_name": "Amy", "last_name": "Adams", "email": "amy@x.example"}},
+        "assignments": [{"id": "ps1"}],
+    }
+    sync_gradebook(declared, tmp_path)
+    text = grading_page.export_grades(tmp_path).decode()
+    assert text.startswith("assignment,duedate,timestamp,student_id,last_name,first_name,email")
+    assert "\nps1,,,amy,Adams,Amy,amy@x.example," in text
 
 
 def test_a_run_is_started_followed_and_reported(course, monkeypatch):

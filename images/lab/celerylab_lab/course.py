@@ -32,6 +32,9 @@ c.ExchangeFactory.fetch_assignment = "nbgrader.exchange.default.ExchangeFetchAss
 c.ExchangeFactory.fetch_feedback = "nbgrader.exchange.default.ExchangeFetchFeedback"
 c.ExchangeFactory.list = "nbgrader.exchange.default.ExchangeList"
 c.ExchangeFactory.submit = "nbgrader.exchange.default.ExchangeSubmit"
+# ...without its warnings meant for students who write the exchange themselves (ours don't).
+c.ExchangeFactory.collect = "celerylab_lab.course_exchange.Collect"
+c.ExchangeFactory.release_assignment = "celerylab_lab.course_exchange.ReleaseAssignment"
 # Lab notebooks start a Redis and a worker in their hidden tests: give cells time.
 c.Execute.timeout = 120
 # Student code runs in the grading sandbox (a throwaway container), never in this container:
@@ -57,7 +60,12 @@ SERVER_CONFIG = {
         "jpserver_extensions": {
             "nbgrader.server_extensions.formgrader": True,
             "nbgrader.server_extensions.course_list": True,
-        }
+        },
+        # The formgrader gives each nbgrader run its server logger's level and shows everything
+        # logged at it in its dialogs; traitlets sets that logger to DEBUG (only its console
+        # handler filters), so dialogs were full of DEBUG lines. INFO here keeps them to what
+        # an instructor needs; the container's own log is unchanged (its handler was INFO).
+        "logging_config": {"loggers": {"ServerApp": {"level": "INFO"}}},
     }
 }
 LAB_PAGE_CONFIG = {
@@ -111,8 +119,10 @@ def sync_gradebook(course: dict, home: Path) -> None:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{home}/gradebook.db", course_id=course["id"]) as gb:
+        profiles = course.get("profiles", {})
         for student in course["students"]:
-            gb.update_or_create_student(student)
+            # first_name, last_name, email from the roster: exports carry them
+            gb.update_or_create_student(student, **profiles.get(student, {}))
         for a in course["assignments"]:
             due = datetime.fromisoformat(a["due"]) if a.get("due") else None
             gb.update_or_create_assignment(a["id"], duedate=due)

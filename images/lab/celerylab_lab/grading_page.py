@@ -6,6 +6,10 @@ the course directory. While it runs the page follows its progress (done / failed
 time left) from the state file the command keeps, and lists failures with their reason.
 A run that was interrupted is resumed by pressing the button again: what is graded is skipped.
 
+It is also the course's page for its staff: it names the course by its title and links the
+formgrader, the grading fleet's Flower and **Download grades (CSV)** (nbgrader's export of the
+gradebook, with the roster's names and e-mail).
+
 Served through jupyter-server-proxy at /services/<course service>/grade-all/, so only the
 course's instructors and graders (the hub's access to the service) reach it.
 """
@@ -17,6 +21,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -69,6 +74,7 @@ def run_state(root: Path, assignment: str) -> dict:
     except (OSError, ValueError):
         pid = None
     ran = bool(state)
+    state["ran"] = ran
     state["running"] = pid is not None and _alive(pid)
     if ran and not state["running"] and not state.get("finished"):
         state["interrupted"] = True
@@ -106,8 +112,8 @@ def start(root: Path, assignment: str, force: bool) -> int:
 
 
 def _progress(run: dict) -> str:
-    if not run:
-        return "not graded here yet"
+    if not run.get("ran") and not run.get("running"):
+        return "not graded here yet"  # no bar and no counts: nothing has run
     done, failed, remaining = run.get("done", 0), run.get("failed", 0), run.get("remaining", 0)
     total = done + failed + remaining
     finished = done + failed
@@ -139,6 +145,24 @@ def _failures(run: dict) -> str:
     return f"<ul class=err>{items}</ul>" if items else ""
 
 
+def course_title() -> str:
+    try:
+        return json.loads(os.environ["CELERYLAB_COURSE"])["title"]
+    except (KeyError, ValueError):
+        return "This course"
+
+
+def export_grades(root: Path) -> bytes:
+    """nbgrader's CSV export of the course's gradebook (one row per assignment and student)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "grades.csv"
+        subprocess.run(
+            ["nbgrader", "export", f"--to={out}"], cwd=root, check=True, capture_output=True,
+            timeout=300,
+        )  # fmt: skip
+        return out.read_bytes()
+
+
 def render(root: Path, message: str = "") -> str:
     rows = status(root)
     running = any(r["run"].get("running") for r in rows)
@@ -150,11 +174,11 @@ def render(root: Path, message: str = "") -> str:
         buttons = (
             f'<form method="post" action="grade" style="display:inline">'
             f'<input type="hidden" name="assignment" value="{a}">'
-            f"<button{none_new}>Grade {r['to_grade']} new</button></form> "
+            f'<button{none_new} data-busy="Starting…">Grade {r["to_grade"]} new</button></form> '
             f'<form method="post" action="grade" style="display:inline">'
             f'<input type="hidden" name="assignment" value="{a}">'
             f'<input type="hidden" name="force" value="1">'
-            f"<button{disabled}>Grade all again</button></form>"
+            f'<button{disabled} data-busy="Starting…">Grade all again</button></form>'
         )
         lines.append(
             f'<tr id="row-{a}"><td>{a}</td><td>{r["collected"]}</td><td>{r["graded"]}</td>'
@@ -169,9 +193,16 @@ def render(root: Path, message: str = "") -> str:
     )
     refresh = '<meta http-equiv="refresh" content="2">' if running else ""
     note = f"<p class=err>{html.escape(message)}</p>" if message else ""
+    title = html.escape(course_title())
+    links = (
+        '<nav><a href="../formgrader">Formgrader</a> · <b>Grade all</b> · '
+        '<a href="../grading-fleet/">Grading fleet</a> · '
+        '<a id="download-grades" href="grades.csv" download>Download grades (CSV)</a></nav>'
+    )
     return page(
-        "Grade all",
-        f"{refresh}<h1>Grade all</h1>{note}<p>Autograde every collected submission of an "
+        f"Grade all · {title}",
+        f"{refresh}{links}<h1>{title}: grade all</h1>{note}<p>Autograde every collected "
+        "submission of an "
         "assignment on the grading fleet (each in its own sandbox, several at a time). "
         "Collect first in the formgrader; the same runs from a terminal: "
         "<code>celerylab-grade ASSIGNMENT</code>.</p>"
@@ -184,6 +215,18 @@ class Handler(PageHandler):
         root = course_root()
         if self.path.rstrip("/").endswith("status.json"):
             self.send(200, json.dumps(status(root)), "application/json")
+        elif self.path.split("?")[0].endswith("/grades.csv"):
+            try:
+                data = export_grades(root)
+            except (subprocess.SubprocessError, OSError) as e:
+                self.send(500, render(root, f"the export failed: {e}"))
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv; charset=utf-8")
+            self.send_header("Content-Disposition", 'attachment; filename="grades.csv"')
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         else:
             self.send(200, render(root))
 

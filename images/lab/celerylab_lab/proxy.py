@@ -1,5 +1,9 @@
 """jupyter-server-proxy entries: Flower and the worker page, started on first use.
 
+celerylab's own pages (Celery worker, My courses, Grade all) open as JupyterLab tabs
+(`new_browser_tab: False`), styled like the lab (celerylab_lab.pages); the Flowers keep a
+browser tab of their own.
+
 Both listen on 127.0.0.1 inside the lab, so the only way in is through the student's own Jupyter
 server at /user/<name>/flower/ — behind the hub's authentication. Starting them on first use
 keeps an idle lab small.
@@ -35,30 +39,6 @@ def flower():
     }
 
 
-def grading_flower():
-    """Flower over the grading fleet, in course containers only (instructors and graders)."""
-    broker = os.environ.get("CELERYLAB_GRADING_BROKER", "")
-    return {
-        "command": [
-            sys.executable,
-            "-m",
-            "celery",
-            "flower",
-            "--address=127.0.0.1",
-            "--port={port}",
-            f"--url_prefix={_prefix('grading-fleet').lstrip('/')}",
-        ],
-        "environment": {"CELERY_BROKER_URL": broker},
-        "absolute_url": True,
-        "timeout": 30,
-        "launcher_entry": {
-            "enabled": bool(broker),
-            "title": "Grading fleet",
-            "icon_path": str(ICONS / "flower.svg"),
-        },
-    }
-
-
 def grading_page():
     """The "Grade all" page, in course containers only (they have the fleet's broker)."""
     return {
@@ -68,6 +48,7 @@ def grading_page():
             "enabled": bool(os.environ.get("CELERYLAB_GRADING_BROKER")),
             "title": "Grade all",
             "icon_path": str(ICONS / "worker.svg"),
+            "new_browser_tab": False,
         },
     }
 
@@ -76,7 +57,13 @@ def courses_page():
     return {
         "command": [sys.executable, "-m", "celerylab_lab.courses_page", "--port={port}"],
         "timeout": 15,
-        "launcher_entry": {"title": "My courses", "icon_path": str(ICONS / "courses.svg")},
+        "launcher_entry": {
+            # A student's page: a course container (its staff's Jupyter) shows Grade all instead.
+            "enabled": not os.environ.get("CELERYLAB_COURSE"),
+            "title": "My courses",
+            "icon_path": str(ICONS / "courses.svg"),
+            "new_browser_tab": False,
+        },
     }
 
 
@@ -84,5 +71,9 @@ def worker_page():
     return {
         "command": [sys.executable, "-m", "celerylab_lab.worker_page", "--port={port}"],
         "timeout": 15,
-        "launcher_entry": {"title": "Celery worker", "icon_path": str(ICONS / "worker.svg")},
+        "launcher_entry": {
+            "title": "Celery worker",
+            "icon_path": str(ICONS / "worker.svg"),
+            "new_browser_tab": False,
+        },
     }

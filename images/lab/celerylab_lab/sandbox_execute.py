@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -33,6 +34,7 @@ from celery import Celery, states
 from celery.backends.redis import RedisBackend
 from celery.utils import uuid
 from cryptography.fernet import Fernet, InvalidToken
+from kombu import Exchange, Queue
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
@@ -75,6 +77,9 @@ def mark_not_run(nb: NotebookNode, reason: str) -> int:
 
 
 TASK = "celerylab.grading.execute"
+#: Sent straight onto the fleet's queue (the default exchange, nothing declared): a course's
+#: broker user may only LPUSH there (celerylab_hub.grading_acl), not declare or bind anything.
+QUEUE = Queue("grading", exchange=Exchange(""), routing_key="grading", no_declare=True)
 #: How often a waiting submission reads its result key: one Redis GET, nothing to speak of.
 POLL_SECONDS = 0.1
 _clients: dict[str, tuple[Celery, RedisBackend]] = {}
@@ -119,7 +124,13 @@ def refused_password(error: Exception) -> bool:
     return isinstance(error, auth) or isinstance(error.__cause__, auth)
 
 
-def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
+def new_task_id(course: str) -> str:
+    """A task id in the course's namespace: its broker user reads only results named so, and the
+    workers refuse a task whose id is not in the namespace of the course that sealed it."""
+    return f"{course}.{uuid()}"
+
+
+def run_on_fleet(broker: str, job: dict, timeout: float, task_id: str | None = None) -> dict:
     """Send the job to the grading fleet and return its outcome, through broker restarts.
 
     The task id is fixed before sending, so a send retried after a broker error names the same
@@ -127,26 +138,30 @@ def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
     """
     app, results = grading_client(broker)
     deadline = time.monotonic() + timeout
-    task_id, sent, trouble = uuid(), False, ""
+    task_id, sent, trouble = task_id or uuid(), False, ""
     while time.monotonic() < deadline:
         try:
             if not sent:
                 # What Flower and the workers' logs show of it: the job is sealed anyway.
                 shown = f"[{{course: {job.get('course')!r}, sealed}}]"
-                app.send_task(TASK, args=[job], queue="grading", task_id=task_id, argsrepr=shown)
+                app.send_task(TASK, args=[job], queue=QUEUE, task_id=task_id, argsrepr=shown)
                 sent = True
             meta = results.get_task_meta(task_id, cache=False)
+        except redis.exceptions.NoPermissionError as e:  # not this course's task or key
+            raise GradingServiceError(
+                f"the grading broker refused this course's request: {e}"
+            ) from None
         except BROKER_DOWN as e:
             if refused_password(e):  # waiting would not help: say so now
                 raise GradingServiceError(
-                    f"the grading broker refused its password ({e}): check "
-                    "CELERYLAB_GRADING_BROKER against the platform's grading_broker_password"
+                    f"the grading broker refused this course's user ({e}): "
+                    "`celerylab courses sync` in the hub container sets it again"
                 ) from None
             trouble = f"; the grading broker was unreachable: {type(e).__name__}: {e}"
             time.sleep(2)
             continue
         if meta["status"] == states.SUCCESS:
-            forget(results, task_id)
+            _forget(results, task_id)
             return meta["result"]
         if meta["status"] in states.READY_STATES:  # the fleet gave up (retries exhausted)
             exc = results.exception_to_python(meta["result"])
@@ -158,11 +173,15 @@ def run_on_fleet(broker: str, job: dict, timeout: float) -> dict:
     )
 
 
-def forget(results: RedisBackend, task_id: str) -> None:
-    """The result is here now: out of the shared broker at once, rather than when it expires
-    (a broker full of results stops grading for every course)."""
-    with contextlib.suppress(*BROKER_DOWN):  # or it expires on its own (result_expires)
+def _forget(results: RedisBackend, task_id: str) -> None:
+    """The result is here now: it need not wait in the shared broker until it expires."""
+    with contextlib.suppress(*BROKER_DOWN):  # it expires anyway
         results.forget(task_id)
+
+
+def submission_digest(workspace: bytes) -> str:
+    """What a sealed outcome names to say which submission it is the outcome of."""
+    return hashlib.sha256(workspace).hexdigest()
 
 
 def seal_job(key: str, course: str, submission: dict) -> dict:
@@ -173,17 +192,31 @@ def seal_job(key: str, course: str, submission: dict) -> dict:
     }
 
 
-def open_outcome(key: str, result: dict) -> dict:
-    """The fleet's outcome; it is sealed unless the fleet refused the task before opening it."""
-    if "sealed" not in result:
-        return result
+def open_outcome(key: str, result: dict, task_id: str, digest: str) -> dict:
+    """The fleet's outcome of this task on this submission, or GradingServiceError.
+
+    Only an outcome sealed with the course's key, naming this task id and this submission's
+    digest, counts: anything else (unsealed, another course's, or a real outcome of another
+    task or submission replayed here) is refused, never graded."""
+    if not isinstance(result, dict) or "sealed" not in result:
+        said = result.get("reason") if isinstance(result, dict) else None
+        raise GradingServiceError(
+            "the grading fleet's result is not sealed, so it is not trusted"
+            + (f" (it says: {said})" if said else "")
+        )
     try:
-        return json.loads(Fernet(key).decrypt(result["sealed"]))
-    except InvalidToken:
+        outcome = json.loads(Fernet(key).decrypt(result["sealed"]))
+    except (InvalidToken, TypeError, ValueError):
         raise GradingServiceError(
             "the grading fleet's result is not sealed with this course's key: the graders' "
             "grading_key_root differs from the hub's"
         ) from None
+    if outcome.get("task_id") != task_id or outcome.get("submission") != digest:
+        raise GradingServiceError(
+            f"the grading fleet's result is sealed for another task or submission "
+            f"({outcome.get('task_id')!r}), not {task_id!r}: refused"
+        )
+    return outcome
 
 
 class SandboxedExecute(NbGraderPreprocessor):
@@ -217,10 +250,12 @@ class SandboxedExecute(NbGraderPreprocessor):
                 "no grading key is configured (CELERYLAB_GRADING_KEY): this course container "
                 "predates it; `celerylab courses sync` in the hub container replaces it"
             )
+        task_id = new_task_id(self.course_id)
         job = seal_job(
             self.grading_key,
             self.course_id,
             {
+                "task_id": task_id,
                 "student": student,
                 "assignment": assignment,
                 "notebook": notebook,
@@ -228,7 +263,10 @@ class SandboxedExecute(NbGraderPreprocessor):
             },
         )
         outcome = open_outcome(
-            self.grading_key, run_on_fleet(self.broker, job, self.request_timeout)
+            self.grading_key,
+            run_on_fleet(self.broker, job, self.request_timeout, task_id),
+            task_id,
+            submission_digest(body),
         )
         if outcome["status"] == "refused":
             raise GradingServiceError(f"the grading fleet refused: {outcome['reason']}")

@@ -11,7 +11,7 @@ from celerylab_lab.cli import read_status
 from celerylab_lab.pages import PageHandler, page, serve
 
 BODY = """<h1>Your Celery worker</h1><p>{summary}</p>{error}
-<form method="post" action="restart"><button>Restart worker</button>
+<form method="post" action="restart"><button data-busy="Restarting…">Restart worker</button>
 <small> (after you edit task code; in a terminal: <code>celerylab-worker restart</code>)</small>
 </form><h2>Log</h2><pre>{log}</pre>"""
 
