@@ -219,7 +219,7 @@ class Curriculum:
             modules[module.code] = module
         banks = {}
         for file in sorted((root / "banks").glob("*.yaml")):
-            bank = _bank(_read(file, "bank"), file)
+            bank = bank_of(_read(file, "bank"), file)
             banks[bank.module] = bank
         return cls(root, rules, paths, modules, banks)
 
@@ -357,7 +357,7 @@ def _module(d: dict, file: Path) -> Module:
     )
 
 
-def _bank(d: dict, file: Path) -> Bank:
+def bank_of(d: dict, file: Path) -> Bank:
     questions = []
     for q in d["questions"]:
         rubric = q.get("rubric", {})
