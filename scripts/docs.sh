@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the course site (docs/) with warnings as errors, check every link inside it, and scan the
-# student site and release/ for the banks' answers. Two builds: the student site, and the
+# student site, release/ and the lab image's files for the banks' answers. Two builds: the student site, and the
 # instructor site, which adds each module's lecture script (recap questions with their answers).
 # Usage: scripts/docs.sh [PYTHON]   (default: .venv/bin/python).
 # Output: docs/_build/html (students), docs/_build/instructor (course staff only).
@@ -11,7 +11,7 @@ out=docs/_build/html
 staff=docs/_build/instructor
 "$py" -m sphinx -W --keep-going -q -b html -d docs/_build/doctrees docs "$out"
 "$py" docs/_ext/sitelinks.py "$out"
-"$py" -m celerylab_course.leakscan "$out" release
+"$py" -m celerylab_course.leakscan "$out" release --image images/lab/Dockerfile
 "$py" -m sphinx -W --keep-going -q -b html -d docs/_build/doctrees-instructor \
   -D coursepages_audience=instructor docs "$staff"
 "$py" docs/_ext/sitelinks.py "$staff"

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from celerylab_course import assessments, notebooks, quizgen
+from celerylab_course import assessments, leakscan, notebooks, quizgen
 from celerylab_course.curriculum import Curriculum
 
 #: Text that must never reach release/: nbgrader's markers, and the calls that hold answer keys.
@@ -193,6 +193,10 @@ def check(curriculum: Curriculum, repo: Path) -> list[str]:
                 f"{PROGRAMME} differs from the curriculum (run: celerylab-course build)"
             )
     problems += leaks(repo / "release", curriculum)
+    problems += leakscan.scan([repo / "release"], curriculum)
+    lab_image = repo / "images" / "lab" / "Dockerfile"
+    if lab_image.is_file():  # the lab image's files are every student's to read
+        problems += leakscan.scan_image(lab_image, repo, curriculum)
     return problems
 
 

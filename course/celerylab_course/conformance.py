@@ -640,9 +640,11 @@ def run(course: Path | None = None, repo: Path | None = None) -> list[Finding]:
     curriculum = Curriculum.load(course)
     ctx = Context(curriculum, repo or curriculum.root.parent)
     _CELLS.clear()
-    from celerylab_course import keyrules, splitrules  # their rules build on Finding
+    # their rules build on Finding
+    from celerylab_course import explainrules, keyrules, poolrules, splitrules
 
-    return [f for rule in [*RULES, *keyrules.RULES, *splitrules.RULES] for f in rule(ctx)]
+    rules = [*RULES, *keyrules.RULES, *splitrules.RULES, *poolrules.RULES, *explainrules.RULES]
+    return [f for rule in rules for f in rule(ctx)]
 
 
 def report(findings: list[Finding], verbose: bool = True) -> str:

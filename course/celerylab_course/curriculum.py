@@ -192,6 +192,9 @@ class Rules:
     exam: dict[str, Any] = field(default_factory=dict)  # hours
     # floors of lesson depth and the modules held to them (lesson_depth.py)
     lesson_depth: dict[str, Any] = field(default_factory=dict)
+    # the rubric of every True/False item's justification; the written share of scenario items
+    true_false_reason: dict[str, Any] = field(default_factory=dict)
+    written_scenario_share: float = 0.0
     activity_split: dict[str, float] = field(default_factory=dict)  # share of a path's hours
     activity_split_tolerance: float = 0.0
     review_hours_per_module: float = 0.0
@@ -219,7 +222,7 @@ class Curriculum:
             modules[module.code] = module
         banks = {}
         for file in sorted((root / "banks").glob("*.yaml")):
-            bank = _bank(_read(file, "bank"), file)
+            bank = bank_of(_read(file, "bank"), file)
             banks[bank.module] = bank
         return cls(root, rules, paths, modules, banks)
 
@@ -277,6 +280,8 @@ def _rules(d: dict) -> Rules:
         capstone=d.get("capstone", {}),
         exam=d.get("exam", {}),
         lesson_depth=d.get("lesson_depth", {}),
+        true_false_reason=d.get("true_false_reason", {}),
+        written_scenario_share=d.get("written_scenario_share", 0.0),
         activity_split=d.get("activity_split", {}),
         activity_split_tolerance=d.get("activity_split_tolerance", 0.0),
         review_hours_per_module=d.get("review_hours_per_module", 0.0),
@@ -357,7 +362,7 @@ def _module(d: dict, file: Path) -> Module:
     )
 
 
-def _bank(d: dict, file: Path) -> Bank:
+def bank_of(d: dict, file: Path) -> Bank:
     questions = []
     for q in d["questions"]:
         rubric = q.get("rubric", {})

@@ -1,24 +1,32 @@
 """Certification exams: one per path and track.
 
-An exam is data (course/exams/<path>.yaml): a theory part drawn from the banks of the path's
-modules by the spec's question-type mix and the path level's difficulty mix, fixed by a seed; a
-practical part written as a cell script in course/content/<id>/ and graded against a live worker;
-and its pass rules. `draw` is deterministic: the same banks and seed give the same questions.
+An exam is data (course/exams/<path>.yaml): a theory part drawn for each student from the exam's
+own pool (course/exams/pools/<id>/, else the banks of the path's modules) by the spec's
+question-type mix and the path level's difficulty mix, options shuffled per student (papers.py);
+a practical part written as a cell script in course/content/<id>/ and graded against a live
+worker; and its pass rules. `draw` is deterministic: the same pool, seed and student give the
+same paper.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import random
 import shutil
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
-from celerylab_course import notebooks, quizgen
-from celerylab_course.curriculum import Curriculum, CurriculumError, Question, validate
+from celerylab_course import notebooks, papers
+from celerylab_course.curriculum import (
+    Bank,
+    Curriculum,
+    CurriculumError,
+    Question,
+    bank_of,
+    validate,
+)
 
 THEORY, PRACTICAL = "theory", "practical"  # the exam's notebooks (and parts)
 
@@ -89,58 +97,100 @@ def targets(shares: dict[str, float], n: int) -> dict[str, int]:
     return counts
 
 
+def pool_folder(curriculum: Curriculum, exam: Exam) -> Path:
+    """Where the exam's own items live: one bank-format file per module of its path."""
+    return curriculum.root / "exams" / "pools" / exam.id
+
+
+def pool_banks(curriculum: Curriculum, exam: Exam) -> list[Bank]:
+    """The exam's own pool, by module (empty while the exam still draws from the quiz banks)."""
+    found = []
+    for file in sorted(pool_folder(curriculum, exam).glob("*.yaml")):
+        try:
+            d = yaml.safe_load(file.read_text())
+        except yaml.YAMLError as e:
+            raise CurriculumError(f"{file} is not valid YAML: {e}") from None
+        validate(d, "bank", file)
+        found.append(bank_of(d, file))
+    return found
+
+
 def pool(curriculum: Curriculum, exam: Exam) -> tuple[list[tuple[str, Question]], list[str]]:
-    """([(module, question)] the exam may draw from, modules of the path without a bank)."""
+    """([(module, question)] the exam may draw from, modules of the path without items): its
+    own pool when it has one, else (until it has) the quiz banks of the path's modules."""
     path = curriculum.paths[exam.path]
     kinds = set(curriculum.rules.question_types)
+    own = {b.module: b for b in pool_banks(curriculum, exam)}
+    source = own or curriculum.banks
     found, missing = [], []
     for code in path.modules:
-        bank = curriculum.banks.get(code)
+        bank = source.get(code)
         if bank is None:
             missing.append(code)
             continue
-        found += [(code, q) for q in bank.questions if q.type in kinds]
+        # A slot is autograded: written scenario items wait for slots graded by rubric.
+        found += [(code, q) for q in bank.questions if q.type in kinds and q.autograded]
     return found, missing
 
 
-def draw(curriculum: Curriculum, exam: Exam) -> list[Question]:
-    """The exam's theory questions: exactly the type and difficulty targets, spread over the
-    path's modules, in module order. Deterministic for a given seed and banks."""
+def _key(q: Question) -> dict:
+    if q.type == "fill_blank":
+        return {"answers": list(q.answers), "match": q.match}
+    return {"key": q.answer}
+
+
+def spec(curriculum: Curriculum, exam: Exam, private: bool) -> dict:
+    """What papers.py draws from: the public part (pool.json, beside the notebook) has prompts
+    and options; the private part (in hidden tests and the solution only) has the keys."""
     n = exam.questions
-    want_type = targets(curriculum.rules.question_types, n)
     level = curriculum.paths[exam.path].level
-    want_diff = targets(curriculum.rules.difficulty[level], n)
     candidates, _ = pool(curriculum, exam)
-    rng = random.Random(exam.seed)  # noqa: S311 - a reproducible draw, not a secret
-    order = {code: i for i, code in enumerate(curriculum.paths[exam.path].modules)}
-    for _attempt in range(500):
-        by_module: dict[str, list[Question]] = {}
-        for code, q in candidates:
-            by_module.setdefault(code, []).append(q)
-        for qs in by_module.values():
-            rng.shuffle(qs)
-        # Round robin over the modules, so every module is examined.
-        queue = [
-            (code, q)
-            for i in range(n)
-            for code, qs in by_module.items()
-            if i < len(qs)
-            for q in [qs[i]]
-        ]
-        types, diffs, chosen = Counter(), Counter(), []
-        for code, q in queue:
-            if types[q.type] < want_type[q.type] and diffs[q.difficulty] < want_diff[q.difficulty]:
-                types[q.type] += 1
-                diffs[q.difficulty] += 1
-                chosen.append((code, q))
-            if len(chosen) == n:
-                chosen.sort(key=lambda cq: (order[cq[0]], cq[1].id))
-                return [q for _, q in chosen]
-        rng.shuffle(candidates)
-    raise DrawError(
-        f"{exam.id}: the banks of {exam.path} cannot give {n} questions with types {want_type} "
-        f"and difficulties {want_diff} ({len(candidates)} questions available)"
-    )
+    items = []
+    for code, q in candidates:
+        item = {
+            "id": q.id,
+            "module": code,
+            "type": q.type,
+            "difficulty": q.difficulty,
+            "choices": len(q.options),
+        }
+        item.update(_key(q) if private else {"prompt": q.prompt, "options": list(q.options)})
+        items.append(item)
+    return {
+        "exam": exam.id,
+        "seed": exam.seed,
+        "questions": n,
+        "modules": list(curriculum.paths[exam.path].modules),
+        "types": targets(curriculum.rules.question_types, n),
+        "difficulties": targets(curriculum.rules.difficulty[level], n),
+        "items": items,
+    }
+
+
+def draw(curriculum: Curriculum, exam: Exam, student: str = "") -> list[Question]:
+    """The theory questions of `student`'s paper (options in bank order): exactly the type and
+    difficulty targets, every module examined, in module order. The same pool, seed and student
+    give the same paper."""
+    by_id = {q.id: q for _, q in pool(curriculum, exam)[0]}
+    try:
+        return [by_id[it["id"]] for it in papers.select(spec(curriculum, exam, False), student)]
+    except papers.DrawError as e:
+        raise DrawError(str(e)) from None
+
+
+def paper(curriculum: Curriculum, exam: Exam, student: str) -> list[Question]:
+    """`student`'s paper as they see it: drawn, each choice's options in their shuffled order and
+    its key following them."""
+    public = spec(curriculum, exam, False)
+    out = []
+    for q in draw(curriculum, exam, student):
+        item = next(it for it in public["items"] if it["id"] == q.id)
+        order = papers.option_order(public, student, item)
+        if order:
+            key = papers.key_for({**item, "key": q.answer}, order)
+            q = replace(q, options=tuple(q.options[i] for i in order), answer=key)
+        out.append(q)
+    return out
 
 
 def _header(curriculum: Curriculum, exam: Exam, part: str) -> str:
@@ -171,20 +221,50 @@ def _header(curriculum: Curriculum, exam: Exam, part: str) -> str:
     )
 
 
+PAPER_NOTE = (
+    "**Your paper is your own.** The questions below are drawn for you from a larger pool, and "
+    "the options of each are in an order of your own: your neighbour's question 3 is not yours. "
+    "Run each question's cell to show it, answer in the cell under it, then run the check: the "
+    "check tells you whether your answer has the right form (not whether it is right)."
+)
+
+
 def theory_notebook(curriculum: Curriculum, exam: Exam):
-    cells = [
-        notebooks.readonly(
-            _header(curriculum, exam, THEORY), f"{exam.id}-theory-header", "markdown"
-        )
-    ]
-    for number, q in enumerate(draw(curriculum, exam), 1):
-        cells += quizgen.question_cells(q, number)
+    """One notebook for every student: each slot shows the student's own question (papers.show,
+    from pool.json) and its hidden test carries the keys of the whole pool, so the paper is
+    drawn again, for the submitting student, when graded."""
+    header = _header(curriculum, exam, THEORY) + "\n\n" + PAPER_NOTE
+    cells = [notebooks.readonly(header, f"{exam.id}-theory-header", "markdown")]
+    blob = repr(json.dumps(spec(curriculum, exam, True), separators=(",", ":")))
+    cells.append(
+        notebooks.readonly("from celerylab_course import papers", f"{exam.id}-imports", "code")
+    )
+    for n in range(1, exam.questions + 1):
+        var = f"answer_{n:02d}"
+        cells += [
+            notebooks.readonly(f"papers.show({n})", f"{exam.id}-q{n:02d}-prompt", "code"),
+            notebooks.answer(
+                f"### BEGIN SOLUTION\n{var} = papers.solve({blob}, {n})\n### END SOLUTION",
+                f"{exam.id}-q{n:02d}-answer",
+            ),
+            notebooks.tests(
+                "# Checks the form of your answer only; the answer is checked when graded.\n"
+                f"papers.format_answer({n}, {var})\n"
+                "### BEGIN HIDDEN TESTS\n"
+                f"papers.check_answer({blob}, {n}, {var})\n"
+                "### END HIDDEN TESTS",
+                f"{exam.id}-q{n:02d}",
+                1,
+            ),
+        ]
     return notebooks.notebook(cells, f"{exam.id}-theory")
 
 
 def build(curriculum: Curriculum, exam: Exam, out: Path) -> None:
     """Write theory.ipynb (drawn), practical.ipynb and the practical's files into `out`."""
     notebooks.write(theory_notebook(curriculum, exam), out / f"{THEORY}.ipynb")
+    public = json.dumps(spec(curriculum, exam, False), indent=1, ensure_ascii=False)
+    (out / papers.POOL_FILE).write_text(public + "\n")
     content = curriculum.root / "content" / exam.id
     for path in sorted(content.rglob("*")):
         rel = path.relative_to(content)

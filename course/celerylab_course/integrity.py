@@ -1,10 +1,11 @@
 """How far a student gets without knowing Celery: the papers students sit, and what
 knowledge-free strategies score on them.
 
-A *paper* is the list of questions one assignment shows: a module's quiz (its bank) or an exam's
-theory part (as drawn). The strategies need no knowledge of the subject: always the same letter
-with always the same True/False, always the longest option, or answering at random (its expected
-score). Only autograded points count, so the figures are an upper bound on what guessing earns.
+A *paper* is the list of questions one assignment shows: a module's quiz (its bank) or one
+student's exam paper (drawn for them, options in their shuffled order), for a sample of students.
+The strategies need no knowledge of the subject: always the same letter with always the same
+True/False, always the longest option, or answering at random (its expected score). Only
+autograded points count, so the figures are an upper bound on what guessing earns.
 
     python -m celerylab_course.integrity      # the highest knowledge-free score per paper
 """
@@ -21,6 +22,8 @@ LETTERS = "ABCD"
 CHOICE = ("multiple_choice", "scenario")
 #: Above this share of a paper's autograded points, guessing is a way through the paper.
 GUESS_LIMIT = 0.5
+#: Students whose exam papers are played: each draws a paper of their own.
+SAMPLE_STUDENTS = tuple(f"student{n:02d}" for n in range(1, 13))
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,10 @@ def exam_papers(curriculum: Curriculum) -> list[Paper]:
         if e.status != "ready":
             continue
         try:
-            found.append(Paper(e.id, tuple(exams.draw(curriculum, e))))
+            found += [
+                Paper(f"{e.id}/{who}", tuple(exams.paper(curriculum, e, who)))
+                for who in SAMPLE_STUDENTS
+            ]
         except exams.DrawError:
             continue  # the conformance rule exam-draw reports it; there is no paper to play
     return found
@@ -108,11 +114,17 @@ def key_is_longest(q: Question) -> bool:
 
 
 def report(curriculum: Curriculum) -> str:
-    lines = [f"{'paper':<24} {'best':>5}  strategy"]
+    """The best knowledge-free score per quiz, and per exam over its sampled students' papers."""
+    worst: dict[str, tuple[float, str]] = {}
     for p in papers(curriculum):
         name, score = best(p)
+        assignment, _, who = p.name.partition("/")
+        what = f"{name} ({who}'s paper)" if who else name
+        worst[assignment] = max(worst.get(assignment, (-1.0, "")), (score, what))
+    lines = [f"{'paper':<24} {'best':>5}  strategy"]
+    for assignment, (score, what) in sorted(worst.items()):
         flag = "  <- at or above the limit" if score >= GUESS_LIMIT else ""
-        lines.append(f"{p.name:<24} {score:>5.0%}  {name}{flag}")
+        lines.append(f"{assignment:<24} {score:>5.0%}  {what}{flag}")
     return "\n".join(lines)
 
 

@@ -25,7 +25,8 @@ means the data is complete and checked, and the notebooks are still to be writte
 EXAMS = """\
 ## Certification exams
 
-Each exam has a theory part drawn from the banks of its path's modules: the spec's question-type
+Each exam has a theory part drawn for each student from its pool (the banks of its path's
+modules until it has a pool of its own), options shuffled per student: the spec's question-type
 mix (40/20/20/20) and the path level's difficulty mix, spread over the modules round robin and
 fixed by the exam's seed. Its practical part is graded against a live worker. The pass rules are
 data (`course/exams/<path>.yaml: pass`): shares of the theory points, of the practical points and

@@ -3,13 +3,15 @@
 Every question becomes a prompt (read-only), an answer cell (autograded answer: the key sits
 between solution markers) and a test cell worth its points whose visible part checks the answer's
 form and whose hidden part checks the answer itself with `celerylab_course.answers`, printing the
-explanation as feedback. Scenario questions with a rubric add a manually graded answer whose
-criteria are shown to the student.
+explanation as feedback. Scenario questions with a rubric, and every True/False question (its
+justification: rules.yaml's true_false_reason unless the item has a rubric), add a manually
+graded answer whose criteria are shown to the student.
 """
 
 from __future__ import annotations
 
 import string
+from dataclasses import replace
 
 from nbformat.notebooknode import NotebookNode
 
@@ -111,6 +113,14 @@ def _check(q: Question) -> tuple[str, str]:
     )
 
 
+def with_reason(q: Question, reason: dict) -> Question:
+    """A True/False item asks for its justification: the item's own rubric, else `reason`
+    (rules.yaml: true_false_reason)."""
+    if q.type != "true_false" or q.rubric or not reason:
+        return q
+    return replace(q, rubric=tuple(reason["criteria"]), rubric_points=reason["points"])
+
+
 def question_cells(q: Question, number: int) -> list[NotebookNode]:
     cells = [nb.readonly(prompt(q, number), f"{q.id}-prompt", "markdown")]
     if q.autograded:
@@ -148,13 +158,14 @@ def question_cells(q: Question, number: int) -> list[NotebookNode]:
     return cells
 
 
-def points(bank: Bank) -> tuple[int, int]:
+def points(bank: Bank, reason: dict | None = None) -> tuple[int, int]:
     auto = sum(1 for q in bank.questions if q.autograded)
-    return auto, sum(q.rubric_points for q in bank.questions)
+    return auto, sum(with_reason(q, reason or {}).rubric_points for q in bank.questions)
 
 
 def quiz_notebook(curriculum: Curriculum, module: Module, bank: Bank) -> NotebookNode:
-    auto, manual = points(bank)
+    reason = curriculum.rules.true_false_reason
+    auto, manual = points(bank, reason)
     quiz = module.quiz
     intro = (
         f"**{quiz.title}** · {quiz.questions} questions · {quiz.minutes} minutes · "
@@ -174,5 +185,5 @@ def quiz_notebook(curriculum: Curriculum, module: Module, bank: Bank) -> Noteboo
         )
     ]
     for n, q in enumerate(bank.questions, 1):
-        cells += question_cells(q, n)
+        cells += question_cells(with_reason(q, reason), n)
     return nb.notebook(cells, f"{module.short.lower()}-quiz")

@@ -65,7 +65,8 @@ def autograde_many(
         shutil.copytree(
             src, dest, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
         )
-        with temporary_env(SANDBOX_ENV):
+        # The grader names the submitting student: exam papers are drawn per student.
+        with temporary_env({**SANDBOX_ENV, "CELERYLAB_STUDENT": student}):
             graded = api.autograde(assignment, student, force=True, create=True)
         assert graded["success"], graded["log"]
         autograded = root / "autograded" / student / assignment

@@ -1,0 +1,71 @@
+"""Conformance rules for the explanations the spec asks of students.
+
+- tf-reason: "True/False Questions ... Include explanation requirements". Every True/False item
+  of a quiz asks for its justification, graded by rubric: its source notebook has the item's
+  manually graded `<id>-reasoning` cell (quizgen adds it with rules.yaml's true_false_reason
+  unless the item carries a rubric of its own).
+- scenario-written: "Scenario Analysis: real-world problem solving, design decision evaluation".
+  At least rules.yaml's written_scenario_share of a bank's scenario items ask for the decision
+  argued in writing: they carry a rubric (and their explanation is the graders' model answer).
+
+conformance.run() runs RULES after its own; each rule yields conformance.Finding.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+
+from celerylab_course.conformance import FAIL, OK, Context, Finding
+
+
+def _manual_cells(notebook) -> set[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]
+        for c in cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+        and c["metadata"]["nbgrader"].get("solution")
+    }
+
+
+def rule_tf_reason(ctx: Context) -> Iterator[Finding]:
+    c = ctx.curriculum
+    for m in sorted(c.modules.values(), key=lambda m: m.code):
+        bank, name = c.banks.get(m.code), m.quiz.assignment
+        tf = [q.id for q in bank.questions if q.type == "true_false"] if bank else []
+        if not tf or not name:
+            continue
+        notebook = ctx.repo / "source" / name / f"{name}.ipynb"
+        if not notebook.is_file():
+            continue  # rule_ready reports a missing quiz
+        manual = _manual_cells(notebook)
+        missing = [qid for qid in tf if f"{qid}-reasoning" not in manual]
+        yield Finding(
+            FAIL if missing else OK,
+            "tf-reason",
+            m.code,
+            f"{len(tf) - len(missing)} of {len(tf)} True/False items ask for a justification "
+            "graded by rubric" + (f"; none for {', '.join(missing)}" if missing else ""),
+        )
+
+
+def rule_scenario_written(ctx: Context) -> Iterator[Finding]:
+    share = ctx.curriculum.rules.written_scenario_share
+    for code, bank in sorted(ctx.curriculum.banks.items()):
+        scenarios = [q for q in bank.questions if q.type == "scenario"]
+        if not scenarios:
+            continue
+        written = sum(bool(q.rubric) for q in scenarios)
+        need = math.ceil(share * len(scenarios) - 1e-9)
+        yield Finding(
+            OK if written >= need else FAIL,
+            "scenario-written",
+            code,
+            f"{written} of {len(scenarios)} scenario items ask for a written decision graded by "
+            f"rubric (want at least {need})",
+        )
+
+
+RULES = [rule_tf_reason, rule_scenario_written]

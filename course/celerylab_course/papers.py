@@ -1,0 +1,179 @@
+"""Exam papers drawn per student (standard library only: runs inside graded notebooks).
+
+An exam's theory part is one notebook for everyone, but each student sits a paper of their own:
+the questions are drawn from the exam's pool (larger than the paper) and each question's options
+are shuffled, both seeded by the exam and the student, so a regrade draws the same paper. The
+notebook renders the student's question in each slot (`show`) from `pool.json` beside it, which
+holds prompts and options but no key; the hidden test of each slot (`check`) carries its own copy
+of the pool's keys and draw data, so nothing the student can edit decides the key.
+
+Who the student is: CELERYLAB_STUDENT when grading (the grader sets it from the submission),
+JupyterHub's JUPYTERHUB_USER in the student's own lab. Grading without CELERYLAB_STUDENT is an
+error, never a guess: the instructor's own name would grade against the wrong paper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from collections import Counter
+from pathlib import Path
+
+LETTERS = "ABCD"
+CHOICE = ("multiple_choice", "scenario")
+GRADING_ID = "CELERYLAB_STUDENT"
+LAB_ID = "JUPYTERHUB_USER"
+POOL_FILE = "pool.json"
+
+
+class DrawError(ValueError):
+    """The pool cannot supply the paper's question count in the required mixes."""
+
+
+def student(grading: bool = False) -> str:
+    name = os.environ.get(GRADING_ID, "").strip()
+    if not name and not grading:
+        name = os.environ.get(LAB_ID, "").strip()
+    if not name:
+        raise AssertionError(
+            f"no student name: grading an exam paper needs {GRADING_ID} (the paper is drawn "
+            "for the student who submitted it)"
+        )
+    return name
+
+
+def _rng(*parts: object) -> random.Random:
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))  # noqa: S311 - reproducible draw
+
+
+def select(spec: dict, who: str) -> list[dict]:
+    """The paper of `who`: spec["questions"] items of spec["items"] with exactly the type and
+    difficulty counts asked, every module examined (round robin), in module order."""
+    n, want_type, want_diff = spec["questions"], spec["types"], spec["difficulties"]
+    order = {code: i for i, code in enumerate(spec["modules"])}
+    candidates = list(spec["items"])
+    rng = _rng(spec["exam"], spec["seed"], who)
+    for _attempt in range(500):
+        by_module: dict[str, list[dict]] = {}
+        for item in candidates:
+            by_module.setdefault(item["module"], []).append(item)
+        for items in by_module.values():
+            rng.shuffle(items)
+        queue = [items[i] for i in range(n) for items in by_module.values() if i < len(items)]
+        types, diffs, chosen = Counter(), Counter(), []
+        for item in queue:
+            t, d = item["type"], item["difficulty"]
+            if types[t] < want_type.get(t, 0) and diffs[d] < want_diff.get(d, 0):
+                types[t] += 1
+                diffs[d] += 1
+                chosen.append(item)
+            if len(chosen) == n:
+                chosen.sort(key=lambda it: (order.get(it["module"], len(order)), it["id"]))
+                return chosen
+        rng.shuffle(candidates)
+    raise DrawError(
+        f"{spec['exam']}: its pool cannot give {n} questions with types {want_type} and "
+        f"difficulties {want_diff} ({len(candidates)} questions available)"
+    )
+
+
+def option_order(spec: dict, who: str, item: dict) -> list[int]:
+    """Bank indexes of the options in the order `who` sees them (identity for non-choices)."""
+    count = item.get("choices", 0) if item["type"] in CHOICE else 0
+    order = list(range(count))
+    _rng(spec["exam"], spec["seed"], who, item["id"]).shuffle(order)
+    return order
+
+
+def slot(spec: dict, who: str, number: int) -> tuple[dict, list[int]]:
+    """(the item in slot `number`, 1-based, of who's paper, its option order)."""
+    paper = select(spec, who)
+    if not 1 <= number <= len(paper):
+        raise AssertionError(f"the paper has {len(paper)} questions, not {number}")
+    item = paper[number - 1]
+    return item, option_order(spec, who, item)
+
+
+def key_for(item: dict, order: list[int]) -> object:
+    """The item's key as `who` must answer it: a choice's letter follows the shuffle."""
+    if item["type"] in CHOICE and item.get("key") is not None:
+        return LETTERS[order.index(LETTERS.index(item["key"]))]
+    return item.get("key")
+
+
+def load_pool(folder: str | os.PathLike = ".") -> dict:
+    return json.loads((Path(folder) / POOL_FILE).read_text())
+
+
+def prompt(item: dict, order: list[int], number: int) -> str:
+    lines = [f"### Question {number} · {item['type'].replace('_', ' ')}", "", item["prompt"], ""]
+    for letter, i in zip(LETTERS, order, strict=False):
+        lines.append(f"- **{letter}.** {item['options'][i]}")
+    how = {
+        "multiple_choice": "Answer with one letter, A to D, as a string in quotes.",
+        "scenario": "Answer with the letter of your decision, A to D, as a string in quotes.",
+        "true_false": "Answer with `True` or `False` (no quotes).",
+        "fill_blank": 'Answer with the missing text, as a string: `"..."`.',
+    }
+    return "\n".join([*lines, "", how[item["type"]]]).strip()
+
+
+def show(number: int, folder: str | os.PathLike = ".") -> None:
+    """Display the student's question in slot `number` (in the lab, from pool.json)."""
+    spec = load_pool(folder)
+    item, order = slot(spec, student(), number)
+    text = prompt(item, order, number)
+    try:
+        from IPython.display import Markdown, display
+    except ImportError:  # outside Jupyter: plain text serves as well
+        print(text)
+    else:
+        display(Markdown(text))
+
+
+def format_answer(number: int, given: object, folder: str | os.PathLike = ".") -> None:
+    """The visible check: the answer has the form its question asks for (not whether it is
+    right)."""
+    from celerylab_course import answers
+
+    item, _ = slot(load_pool(folder), student(), number)
+    {
+        "multiple_choice": answers.format_choice,
+        "scenario": answers.format_choice,
+        "true_false": answers.format_true_false,
+        "fill_blank": answers.format_blank,
+    }[item["type"]](given)
+
+
+def _private(blob: str) -> dict:
+    return json.loads(blob)
+
+
+def solve(blob: str, number: int) -> object:
+    """The key of slot `number` for the current student (the source notebook's solution)."""
+    spec = _private(blob)
+    item, order = slot(spec, student(), number)
+    return item["answers"][0] if item["type"] == "fill_blank" else key_for(item, order)
+
+
+def check_answer(blob: str, number: int, given: object) -> None:
+    """The hidden test of slot `number`: the answer against the key of the submitting student's
+    paper. Feedback says right or wrong only: the pool serves later sittings too."""
+    from celerylab_course import answers
+
+    spec = _private(blob)
+    item, order = slot(spec, student(grading=True), number)
+    if item["type"] == "fill_blank":
+        answers.format_blank(given)
+        ok = answers.blank_matches(given, item["answers"], item.get("match", ""))
+    elif item["type"] == "true_false":
+        answers.format_true_false(given)
+        ok = given is item["key"]
+    else:
+        ok = answers._letter(given) == key_for(item, order)
+    if not ok:
+        raise AssertionError(f"question {number}: not the answer.")
+    print(f"question {number}: correct.")
