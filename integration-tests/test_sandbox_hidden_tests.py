@@ -117,3 +117,21 @@ def test_the_grader_refuses_an_oversized_result_before_reading_it(engine):
         assert sandbox._read_result_at(container, "/tmp/result.json", 10 * limit)["status"] == "ok"
     finally:
         sandbox.remove(container)
+
+
+@pytest.mark.docker
+def test_the_hidden_tests_know_whose_submission_they_grade(engine):
+    """An exam paper is drawn per student (celerylab_course.papers): the grader passes the
+    submitting student (from the course's sealed job) to the judge as CELERYLAB_STUDENT."""
+    nb = notebook(RIGHT)
+    test = nbformat.v4.new_code_cell("import os\nassert os.environ['CELERYLAB_STUDENT'] == 'ada'")
+    test.metadata["nbgrader"] = {
+        "grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "test_who",
+        "schema_version": 3,
+    }  # fmt: skip
+    nb.cells.append(test)
+    files = {"ps1.ipynb": nbformat.writes(nb).encode(), "data/rows.csv": b"1,2\n"}
+    labels = {"org.celerylab.test": "1"}
+    for student, points in (("ada", len(TESTS) + 1), ("bob", len(TESTS))):
+        outcome = sandbox.run(engine, IMAGE, files, "ps1.ipynb", LIMITS, labels, student=student)
+        assert score(outcome) == points, student

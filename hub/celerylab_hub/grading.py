@@ -273,6 +273,7 @@ def execute(self, job: dict) -> dict:
             labels,
             warm=pool.take(),
             dispose=pool.dispose,
+            student=job.get("student", ""),
         ).as_dict()
     except (Refused, ValueError) as e:
         outcome = {"status": "refused", "reason": str(e), "seconds": 0.0, "notebook": None}

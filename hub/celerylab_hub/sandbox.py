@@ -240,11 +240,13 @@ def run(
     labels: dict[str, str] | None = None,
     warm=None,
     dispose=remove,
+    student: str = "",
 ) -> Outcome:
     """Execute `notebook` (a key of `files`) in a sandbox, then `dispose` of the container.
 
     `warm` is a container from start_warm() to use if it is still waiting; otherwise (or when
-    it has expired) a new sandbox is created and started here.
+    it has expired) a new sandbox is created and started here. `student` (from the course's
+    sealed job) reaches the hidden tests as CELERYLAB_STUDENT: an exam paper is drawn per student.
     """
     started = time.monotonic()
     container = warm  # disposed of in the end, used or not, whatever happens
@@ -255,12 +257,14 @@ def run(
             container = None
         if container is not None:
             container.put_archive("/sandbox", workspace)
-            container.put_archive("/sandbox", file_archive("go", {"notebook": notebook}))
+            container.put_archive(
+                "/sandbox", file_archive("go", {"notebook": notebook, "student": student})
+            )
         else:
             container = client.containers.create(
                 name=_new_name(), **container_options(image, limits, labels or {})
             )
-            job = {**job_settings(limits), "notebook": notebook}
+            job = {**job_settings(limits), "notebook": notebook, "student": student}
             container.put_archive("/sandbox", workspace)
             container.put_archive("/sandbox", file_archive("job.json", job))
             container.start()

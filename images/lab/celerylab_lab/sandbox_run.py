@@ -307,7 +307,11 @@ def main(argv: list[str]) -> int:
         go = wait_for_go(float(job.get("idle_seconds", 900)))
         if go is None:  # never used: the grader will start a fresh one
             return 0
-        job["notebook"] = go["notebook"]
+        job["notebook"], job["student"] = go["notebook"], go.get("student", "")
+    # Who submitted (an exam paper is drawn per student: celerylab_course.papers). The judge's
+    # environment is taken from here, after the student's name is known; a kernel started ahead
+    # (--warm) does not have it, so a paper's questions are not shown in its feedback.
+    os.environ["CELERYLAB_STUDENT"] = job.get("student", "")
     result = grade(job, executor, km)
     out = SANDBOX / "out"
     shutil.rmtree(out, ignore_errors=True)
