@@ -8,6 +8,7 @@ import io
 import json
 import sys
 import tarfile
+import uuid
 
 from celerylab_hub import grading, secrets
 from cryptography.fernet import Fernet
@@ -41,9 +42,13 @@ def workspace() -> str:
 
 course = "swarm-probe"
 fernet = Fernet(secrets.course_grading_key(grading.SECRETS_DIR, course))
+# As a course container sends it: an id in the course's namespace, sealed into the job.
+task_id = f"{course}.{uuid.uuid4()}"
 submission = {"student": "probe", "assignment": "probe", "notebook": "probe.ipynb"}
-sealed = fernet.encrypt(json.dumps({**submission, "workspace": workspace()}).encode()).decode()
-result = grading.execute.apply_async(args=[{"course": course, "sealed": sealed}]).get(timeout=300)
+job = {**submission, "workspace": workspace(), "task_id": task_id}
+sealed = fernet.encrypt(json.dumps(job).encode()).decode()
+job = {"course": course, "sealed": sealed}
+result = grading.execute.apply_async(args=[job], task_id=task_id).get(timeout=300)
 if "sealed" not in result:
     sys.exit(f"the fleet refused the probe: {result}")
 outcome = json.loads(fernet.decrypt(result["sealed"]))
