@@ -342,3 +342,39 @@ def test_the_attacks_are_real_where_tests_share_the_kernel(attack, tmp_path):
     nb = notebook(WRONG + textwrap.dedent(ATTACKS[attack]))
     graded, _ = Execute(timeout=20).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     assert sum(determine_grade(c)[0] for c in graded.cells if is_test(c)) > 0
+
+
+def partial_notebook(answer: str, test_source: str) -> nbformat.NotebookNode:
+    nb = notebook(answer)
+    cell = nbformat.v4.new_code_cell(test_source)
+    cell.metadata["nbgrader"] = {
+        "grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "test_part",
+        "schema_version": 3,
+    }  # fmt: skip
+    nb.cells.append(cell)
+    return nb
+
+
+PARTIAL = "assert add(1, 2) == 3\n0.25 if add(2, 2) == 4 else 0.0  # as checks.style_grade does"
+
+
+def test_a_test_that_ends_in_a_number_gives_that_partial_credit(tmp_path):
+    """nbgrader's partial credit: the judge carries the number a passing test ends with."""
+    score, graded = grade(partial_notebook(RIGHT, PARTIAL), tmp_path)
+    assert score == len(TESTS) + 0.25, nbformat.writes(graded)
+
+
+def test_the_student_cannot_turn_partial_credit_into_full_marks(tmp_path):
+    """Renaming what the judge reads the score from (a module global of the judge) or
+    returning a bool changes nothing: the name was bound before the student's code ran."""
+    answer = RIGHT + textwrap.dedent(
+        """
+        import threading
+        # The replaying thread's target is the judge's own function: its module's globals.
+        target = getattr(threading.current_thread(), "_target", None)
+        if target is not None and "SCORE" in target.__globals__:
+            target.__globals__["SCORE"] = "elsewhere"
+        """
+    )
+    score, graded = grade(partial_notebook(answer, PARTIAL), tmp_path)
+    assert score == len(TESTS) + 0.25, nbformat.writes(graded)

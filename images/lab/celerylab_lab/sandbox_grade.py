@@ -17,9 +17,11 @@ its name and outcome, never its source or what it printed.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import copy
+import math
 import os
 import selectors
 import shutil
@@ -71,6 +73,26 @@ def hide_tests(nb: NotebookNode) -> NotebookNode:
 class Verdict:
     passed: bool
     reason: str = ""
+    score: float | None = None  # partial credit: the number a passing test ended with
+
+
+def capture_last_value(source: str) -> str:
+    """The test's source with its last expression, if it ends in one, assigned to the judge's
+    SCORE name: a passing test that ends in a number earns that much (nbgrader's partial
+    credit, which it reads from the cell's result)."""
+    from celerylab_lab.sandbox_judge import SCORE
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source  # it fails in the judge, as it would in the notebook
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return source
+    last = tree.body[-1]
+    tree.body[-1] = ast.copy_location(
+        ast.Assign(targets=[ast.Name(SCORE, ast.Store())], value=last.value), last
+    )
+    return ast.unparse(ast.fix_missing_locations(tree))
 
 
 def _peer_pid(conn: socket.socket) -> int:
@@ -95,7 +117,7 @@ def notebook_steps(nb: NotebookNode, skip: frozenset = frozenset()) -> list[list
         if cell.cell_type != "code" or index in skip:
             continue
         if is_test(cell):
-            steps.append(["test", index, cell.source])
+            steps.append(["test", index, capture_last_value(cell.source)])
         elif steps and steps[-1][0] == "cells":
             steps[-1][1].append(cell.source)
         else:
@@ -188,8 +210,8 @@ def _wait_for_verdicts(proc, listeners: dict, tests: list, budgets: dict, deadli
                 with conn:
                     if _peer_pid(conn) != proc.pid:  # anyone else's word counts for nothing
                         continue
-                    if passed:
-                        verdicts[index] = Verdict(True)  # only main's own code reaches it
+                    if passed:  # only main's own code reaches it
+                        verdicts[index] = Verdict(True, score=_score(conn))
                     elif index not in verdicts:
                         conn.settimeout(1)
                         try:
@@ -198,6 +220,18 @@ def _wait_for_verdicts(proc, listeners: dict, tests: list, budgets: dict, deadli
                             said = ""
                         verdicts[index] = Verdict(False, said.strip() or "failed")
                     since = time.monotonic()
+
+
+def _score(conn: socket.socket) -> float | None:
+    """The partial credit the judge sent with a pass, if any (a number's repr)."""
+    conn.settimeout(1)
+    try:
+        said = conn.recv(64).decode()
+        value = float(said) if said else None
+    except (OSError, ValueError):
+        return None
+    # nbgrader reads the number as a partial grade; not a number is nothing earned.
+    return value if value is None or math.isfinite(value) else 0.0
 
 
 def _stop(proc) -> None:
@@ -257,6 +291,14 @@ def merge(executed: NotebookNode, verdicts: dict[int, Verdict]) -> NotebookNode:
         cell.source = f"# {name}: hidden test, {outcome}"
         cell.execution_count = count
         cell.outputs = []
+        if verdict.passed and verdict.score is not None:
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "execute_result",
+                    data={"text/plain": repr(verdict.score)},
+                    execution_count=count,
+                )
+            ]
         if not verdict.passed:
             reason, _, message = verdict.reason.partition("\n")
             ename = reason if reason in BUILTIN_EXCEPTIONS else "HiddenTestFailed"

@@ -50,6 +50,9 @@ import types
 TRUSTED_PREFIX = "celerylab_course"
 TRUSTED = ("celerylab_course.labkit", "celerylab_course.checks", "celerylab_course.answers")
 # os.exec: a new program in the judge's own pid, without this hook, could report for it.
+#: The name a test's last expression is assigned to (sandbox_grade.notebook_steps): its value,
+#: if a number, is the test's partial credit.
+SCORE = "__celerylab_score__"
 REFUSED = {"sys.settrace", "sys.addaudithook", "sys._current_frames", "os.exec"}
 REFUSED_PREFIXES = ("ctypes.", "gc.get_")
 
@@ -267,6 +270,7 @@ def main(sockets: str) -> None:
         if isinstance(f, types.FunctionType)
     )
     _assertion, _str = AssertionError, str
+    _number, _repr, _score_name = frozenset((float, int)), repr, SCORE
     user_ns = shell.user_ns
     _signals = frozenset(signal.valid_signals())
     builtins_dict = builtins.__dict__
@@ -332,9 +336,12 @@ def main(sockets: str) -> None:
             scope["__builtins__"] = _dict(pristine)
             scope["__name__"] = "__main__"
             reason = "failed"
+            score = None
             try:
                 _exec(test, scope)
                 verdict = "pass"
+                # A test that ends in a number gives that partial credit (nbgrader's rule).
+                score = scope.pop(_score_name, None)
             except _base as e:  # SystemExit and KeyboardInterrupt included: a failure
                 verdict = "fail"
                 reason = "Exception"
@@ -361,12 +368,14 @@ def main(sockets: str) -> None:
         try:
             if verdict == "pass":
                 channel.connect(pass_path)
+                if _type(score) in _number:  # never bool, never a subclass
+                    channel.sendall(_repr(score).encode()[:40])
             else:
                 channel.connect(fail_path)
                 channel.sendall(reason.encode()[:1000])
         finally:
             channel.close()
-            verdict = "fail"
+            verdict, score = "fail", None
             channel = None
             _mask(_setmask, unblocked)
 
