@@ -74,6 +74,31 @@ class Verdict:
     passed: bool
     reason: str = ""
     score: float | None = None  # partial credit: the number a passing test ended with
+    note: str = ""  # what a pass says (a quiz question's explanation), from the course's source
+
+
+def pass_note(source: str) -> str:
+    """What a passing quiz question tells the student, read from the instructor's own test
+    source (never from the judge, whose output the student's code could shape): each
+    `answers.check_*("<id>", given, ..., "<explanation>")` call says "<id>: correct. <why>"."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "answers"
+            and node.func.attr.startswith("check_")
+            and len(node.args) >= 3
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                    for a in (node.args[0], node.args[-1]))
+        ):  # fmt: skip
+            lines.append(f"{node.args[0].value}: correct. {node.args[-1].value}")
+    return "\n".join(lines)
 
 
 def capture_last_value(source: str) -> str:
@@ -277,6 +302,8 @@ def judge_notebook(
             skip.add(stuck)
     for index in tests:
         verdicts.setdefault(index, Verdict(False, "timed out"))
+        if verdicts[index].passed:
+            verdicts[index].note = pass_note(nb.cells[index].source)
     return verdicts
 
 
@@ -291,8 +318,12 @@ def merge(executed: NotebookNode, verdicts: dict[int, Verdict]) -> NotebookNode:
         cell.source = f"# {name}: hidden test, {outcome}"
         cell.execution_count = count
         cell.outputs = []
-        if verdict.passed and verdict.score is not None:
+        if verdict.passed and verdict.note:
             cell.outputs = [
+                nbformat.v4.new_output("stream", name="stdout", text=verdict.note + "\n")
+            ]
+        if verdict.passed and verdict.score is not None:
+            cell.outputs += [
                 nbformat.v4.new_output(
                     "execute_result",
                     data={"text/plain": repr(verdict.score)},

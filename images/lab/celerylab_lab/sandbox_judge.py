@@ -48,6 +48,8 @@ import types
 
 #: The course's test helpers: put back as they were before the student's code ran.
 TRUSTED_PREFIX = "celerylab_course"
+#: Helpers whose AssertionError message is the course's own teaching (passed on to feedback).
+TEACHING = ("celerylab_course.checks", "celerylab_course.answers")
 TRUSTED = ("celerylab_course.labkit", "celerylab_course.checks", "celerylab_course.answers")
 # os.exec: a new program in the judge's own pid, without this hook, could report for it.
 #: The name a test's last expression is assigned to (sandbox_grade.notebook_steps): its value,
@@ -262,12 +264,15 @@ def main(sockets: str) -> None:
     passes = tuple(step[1] for step in steps if step[0] == "test")
     failures = tuple(step[2] for step in steps if step[0] == "test")
     _install_guard(passes, failures, main.__code__, __file__, bootstrap, protected)
-    # An AssertionError raised by the course's check helpers says what to fix: it is passed on.
-    checks = sys.modules.get("celerylab_course.checks")
+    # An AssertionError raised by the course's check helpers (labs' checks, quizzes' answers)
+    # says what to fix: it is passed on.
+    helpers = [sys.modules.get(name) for name in TEACHING]
     teaching = frozenset(
         f.__code__
-        for f in (vars(checks).values() if checks else ())
-        if isinstance(f, types.FunctionType)
+        for module in helpers
+        if module is not None
+        for f in vars(module).values()
+        if isinstance(f, types.FunctionType) and f.__module__ == module.__name__
     )
     _assertion, _str = AssertionError, str
     _number, _repr, _score_name = frozenset((float, int)), repr, SCORE
@@ -283,7 +288,7 @@ def main(sockets: str) -> None:
     # The workspace (the student's modules) after everything the judge and the tests import.
     sys.path.append(workdir)
     cell_timeout = float(program["cell_timeout"])
-    del program, checks
+    del program, helpers
 
     def replay(cells, shell=shell):
         for source in cells:
