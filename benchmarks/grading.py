@@ -32,6 +32,8 @@ FIXTURES = {
     "CELERYLAB_SOURCE": "./integration-tests/fixtures/source",
 }
 HOME = "/home/student"
+#: The course container's own user (its UID is the course's: celerylab_hub.courses).
+INSTRUCTOR = "grader-c101"
 PLAIN_CONFIG = """c = get_config()  # noqa
 c.CourseDirectory.course_id = "c101"
 c.CourseDirectory.root = "/tmp/plain"
@@ -43,7 +45,7 @@ c.Execute.timeout = 120
 def in_course(stack: Stack, command: str, timeout: float = 3600) -> str:
     container = f"{stack.project}-course-c101"
     r = subprocess.run(
-        ["docker", "exec", "-u", "2000", "-w", HOME, "-e", f"HOME={HOME}", container,
+        ["docker", "exec", "-u", INSTRUCTOR, "-w", HOME, "-e", f"HOME={HOME}", container,
          "bash", "-c", command],
         capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
@@ -86,7 +88,7 @@ def prepare(stack: Stack, n: int, wait: float) -> list[str]:
     container = f"{stack.project}-course-c101"
     for s in students:  # the notebook by stdin, once per student
         subprocess.run(
-            ["docker", "exec", "-i", "-u", "2000", container, "sh", "-c",
+            ["docker", "exec", "-i", "-u", INSTRUCTOR, container, "sh", "-c",
              f"cat > {HOME}/submitted/{s}/ps1/ps1.ipynb"],
             input=notebook, text=True, check=True,
         )  # fmt: skip
