@@ -40,10 +40,12 @@ def stack_containers() -> list[str]:
 def running(stack):
     r = compose("exec", "-T", "hub", "celerylab", "courses", "sync", check=False)
     assert r.returncode == 0, r.stderr
-    stack.ensure_user("carol")
-    stack.start("carol")
-    assert TEST_STACK.lab_containers_of("carol") and TEST_STACK.course_containers()
-    return stack
+    # A user of its own, stopped afterwards: later tests (test_persistence) start theirs afresh.
+    stack.ensure_user("lena")
+    stack.start("lena")
+    assert TEST_STACK.lab_containers_of("lena") and TEST_STACK.course_containers()
+    yield stack
+    stack.stop("lena")
 
 
 def test_every_container_has_memory_pids_and_log_limits(running):
