@@ -106,6 +106,7 @@ class Stack:
         """Start from nothing; return a Hub client holding the ops token."""
         ARTIFACTS.mkdir(exist_ok=True)
         self.down()
+        self.forget_stray_courses()
         (ROOT / self.env_file).unlink(missing_ok=True)
         services = [
             name
@@ -118,6 +119,26 @@ class Stack:
         hub = Hub(f"http://127.0.0.1:{self.port}", self.read_token())
         self.wait_healthy(hub)
         return hub
+
+    def forget_stray_courses(self) -> None:
+        """Remove course declarations a killed test run wrote into the stack's course folder.
+
+        A hub starts with every declaration it finds there, so a leftover (a test adds one
+        while the hub runs, then removes it) would start the next stack with that course
+        already loaded. Only files git does not track go.
+        """
+        folder = self.settings.get("CELERYLAB_COURSES")
+        if not folder:
+            return
+        stray = subprocess.run(
+            ["git", "ls-files", "--others", "-z", "--", folder],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\0")
+        for name in filter(None, stray):
+            (ROOT / name).unlink(missing_ok=True)
 
     def down(self) -> None:
         """Remove the stack, its labs and course containers, and every volume it made."""
