@@ -7,18 +7,22 @@ tests/test_grading_apart.py.
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
-import tarfile
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
 from live import compose
 from test_exchange import EXCHANGE, in_exchange
 from test_two_courses import GRADE_AS, container, courses  # noqa: F401  (its fixture, used below)
+
+# The same hostile archive the exchange store's unit test refuses, sent live here.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "hub"))
+from test_exchange_store import many_empty_members
 
 # Both courses synced, c101's ps1 and c202's q1 released (test_two_courses's fixture).
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("courses")]
@@ -160,14 +164,6 @@ def test_a_course_container_sees_only_its_own_part_of_the_exchange():
     other = json.loads(as_staff("c202", EXCHANGE_ATTACKS).stdout.strip().splitlines()[-1])
     assert len({found["uid"], other["uid"], 2000}) == 3, (found["uid"], other["uid"])
     assert other["mounts"] == ["/srv/celerylab/exchange/c202"], other
-
-
-def many_empty_members(count: int) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for i in range(count):
-            tar.addfile(tarfile.TarInfo(f"f{i}"), io.BytesIO(b""))
-    return buffer.getvalue()
 
 
 def test_a_hostile_archive_does_not_stall_the_exchange(stack):
