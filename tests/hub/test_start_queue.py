@@ -146,7 +146,7 @@ def test_queue_and_stall_settings(make_spawner):
     import os
 
     spawner = make_spawner()
-    assert spawner.start_slots == len(os.sched_getaffinity(0))
+    assert spawner.start_slots == 2 * len(os.sched_getaffinity(0))
     assert spawner.stall_timeout == 30
     assert spawner.start_timeout >= 600  # a backstop, not the limit a busy host meets
     c = Config()
