@@ -18,7 +18,7 @@ if [ "$#" -gt 0 ]; then
 else
     # The whole suite but the `slow` lab-session runs of lab notebooks (~10 min; their
     # autograding tests run the same cells, all but the try-it ones): `scripts/test.sh -m slow`.
-    .venv/bin/pytest -m "not slow"
+    .venv/bin/pytest -m "not slow" --durations=30  # the slowest, to keep CI well under an hour
     # The deployment's tests (~8 min): only for the whole suite, as CI runs it.
     deploy/tests/run.sh
 fi
