@@ -20,7 +20,13 @@ pytestmark = pytest.mark.redis
 #: lab-like session, failing on any error and checking what the student sees: a second run here
 #: would only double their share of CI.
 OUTPUT_TESTED = {
-    "test_lessons_expert.py": ("e15-lessons", "e16-lessons"),
+    "test_lessons_expert.py": (
+        "e15-lessons",
+        "e16-lessons",
+        "e17-lessons",
+        "e18-lessons",
+        "e19-lessons",
+    ),
     "test_lessons_foundation.py": ("f01-lessons", "f02-lessons", "f03-lessons", "f04-lessons"),
     "test_lessons_professional.py": ("p09-lessons", "p10-lessons"),
     "test_lessons_track_a.py": ("a1-lessons", "a2-lessons"),
