@@ -1,11 +1,17 @@
-"""Idle labs are culled; a lab whose Celery worker is busy is not, even with nobody at it."""
+"""Idle labs are culled; a lab whose Celery worker is busy is not, even with nobody at it; a lab
+kept looking busy for ever is stopped at its maximum age, from outside the lab."""
 
+import os
+import subprocess
 import time
+import uuid
 
 import pytest
-from live import restart_hub
+from live import TEST_STACK, restart_hub
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = pytest.mark.docker
+
+HUB_IMAGE = os.environ.get("CELERYLAB_HUB_IMAGE", "celerylab/hub:latest")
 
 SLOW_TASKS = """
 import time
@@ -21,6 +27,7 @@ def crunch(seconds):
 CULL_TIMEOUT = 60
 
 
+@pytest.mark.slow
 def test_busy_worker_keeps_a_lab_from_being_culled(stack):
     for name in ("dora", "emil"):
         stack.ensure_user(name)
@@ -53,32 +60,57 @@ subprocess.Popen(
     start_new_session=True,
 )
 """
-MAX_AGE = 150
+#: Seconds: the lab reports activity every 10 s (the test stack's CELERYLAB_ACTIVITY_INTERVAL),
+#: so IDLE_TIMEOUT would stop it if the busy file were not believed; MAX_AGE stops it anyway.
+IDLE_TIMEOUT = 25
+MAX_AGE = 40
+CULL_EVERY = 5
+#: The idle culler's role (celerylab_hub.services.roles), here for one user.
+CULLER_SCOPES = ("list:users", "read:users:activity", "read:servers", "delete:servers")
 
 
-def test_a_lab_kept_busy_for_ever_is_stopped_at_its_maximum_age(stack):
+@pytest.fixture
+def culler(stack):
+    """jupyterhub-idle-culler, as the hub runs it (celerylab_hub.services), with a short
+    --max-age, pointed at the test stack's hub from a container on the platform's network.
+
+    The stack's own culler keeps its long settings: restarting the hub twice to shorten them
+    would cost more than the test itself (which stays under 90 s this way). Its token sees
+    gus alone, so other tests' labs are not culled under them."""
     stack.ensure_user("gus")
+    scopes = [f"{scope}!user=gus" for scope in CULLER_SCOPES]
+    # Owned by an admin (the stack's `admin`), who holds them: gus could not list users.
+    r = stack.api("POST", "/users/admin/tokens", json={"scopes": scopes, "expires_in": 600})
+    assert r.status_code == 201, r.text
+    name = f"{TEST_STACK.project}-culler-{uuid.uuid4().hex[:8]}"
+    subprocess.run(
+        ["docker", "run", "-d", "--rm", "--name", name, "--network", TEST_STACK.project,
+         "-e", f"JUPYTERHUB_API_TOKEN={r.json()['token']}", "--entrypoint", "python3", HUB_IMAGE,
+         "-m", "jupyterhub_idle_culler", "--url=http://hub:8081/hub/api",
+         f"--timeout={IDLE_TIMEOUT}", f"--cull-every={CULL_EVERY}", f"--max-age={MAX_AGE}"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    yield name
+    logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True)
+    print(logs.stdout + logs.stderr)
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_a_lab_kept_busy_for_ever_is_stopped_at_its_maximum_age(stack, culler):
     started = time.monotonic()  # the hub's clock starts with the spawn
     stack.start("gus")
     lab = stack.lab("gus")
     lab.run(FAKE_BUSY)
     lab.close()
-    restart_hub(
-        stack,
-        CELERYLAB_CULL_TIMEOUT=str(CULL_TIMEOUT),
-        CELERYLAB_CULL_EVERY="5",
-        CELERYLAB_LAB_MAX_AGE=str(MAX_AGE),
-    )
-    try:
-        # Past the idle timeout it still runs: the busy file is believed for idleness...
-        while time.monotonic() - started < CULL_TIMEOUT * 1.5:
-            time.sleep(2)
-        assert stack.user("gus")["servers"], "the busy file should keep it from the idle culler"
-        # ...but not beyond its maximum age, which the culler takes from the hub's records.
-        deadline = started + MAX_AGE + 60
-        while time.monotonic() < deadline and stack.user("gus")["servers"]:
-            time.sleep(2)
-        assert not stack.user("gus")["servers"], f"still running {MAX_AGE + 60} s after its start"
-        assert time.monotonic() - started >= MAX_AGE - 5, "stopped before its maximum age"
-    finally:
-        restart_hub(stack)
+    # Past the idle timeout it still runs: the busy file is believed for idleness...
+    while time.monotonic() - started < IDLE_TIMEOUT + 2 * CULL_EVERY:
+        time.sleep(2)
+    assert stack.user("gus")["servers"], "the busy file should keep it from the idle culler"
+    # ...but not beyond its maximum age, which the culler takes from the hub's records.
+    deadline = started + MAX_AGE + 3 * CULL_EVERY
+    while time.monotonic() < deadline and stack.user("gus")["servers"]:
+        time.sleep(1)
+    stopped = time.monotonic() - started
+    assert not stack.user("gus")["servers"], f"still running {stopped:.0f} s after its start"
+    assert stopped >= MAX_AGE - 5, f"stopped {stopped:.0f} s after its start, before its max age"
+    print(f"gus's busy lab stopped {stopped:.0f} s after its start (max age {MAX_AGE} s)")

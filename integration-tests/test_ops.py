@@ -1,6 +1,7 @@
 """Operations under attack and faults, live: a stranger's wrong passwords lock out the stranger,
-not the user, and are counted for the admins' alert; a restarted proxy gets every route back
-within seconds, not at the hub's next 5-minute sweep."""
+not the user, and are counted for the admins' alert; forwarding headers a client sends never
+reach the hub; a restarted proxy gets every route back within seconds, not at the hub's next
+5-minute sweep."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import re
 import subprocess
 import time
+import uuid
 
 import pytest
 import requests
@@ -84,6 +86,38 @@ def test_a_stranger_cannot_lock_a_user_out(stack, credentials):
     assert r.status_code == 302, "kira, from her own address, is not locked out"
     assert hub_metric(stack, "celerylab_login_failures_total") >= failures + 3
     assert hub_metric(stack, "celerylab_login_refused_total") >= 1
+
+
+SPOOFED = "203.0.113.66"  # TEST-NET-3: nobody's address
+
+
+def hub_log_line(marker: str, timeout: float = 20) -> str:
+    """The hub's request-log line of the request whose URL carries `marker`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in compose("logs", "--no-color", "--since", "5m", "hub").stdout.splitlines():
+            if marker in line:
+                return line
+        assert time.monotonic() < deadline, f"no request with {marker} in the hub's log"
+        time.sleep(1)
+
+
+def test_the_hub_believes_no_forwarding_header_a_client_sent(stack):
+    """The hub's log (and everything JupyterHub decides by the client's address or scheme)
+    reads what our proxy wrote, never a client's X-Real-Ip, X-Forwarded-For or X-Scheme."""
+    lies = {"X-Real-Ip": SPOOFED, "X-Forwarded-For": SPOOFED, "X-Scheme": "https"}
+    through_proxy, direct = f"via-proxy-{uuid.uuid4().hex}", f"direct-{uuid.uuid4().hex}"
+    r = requests.get(f"{PUBLIC}/hub/login?probe={through_proxy}", headers=lies, timeout=30)
+    assert r.status_code == 200, r.status_code
+    # The control: sent to the hub itself, past the proxy, the same lie is what it logs.
+    compose(
+        "exec", "-T", "hub", "curl", "-s", "-o", "/dev/null", "-H", f"X-Real-Ip: {SPOOFED}",
+        f"http://127.0.0.1:8081/hub/login?probe={direct}",
+    )  # fmt: skip
+    assert f"(@{SPOOFED})" in hub_log_line(direct), "the control: the hub logs X-Real-Ip"
+    line = hub_log_line(through_proxy)
+    assert SPOOFED not in line, f"a client's forwarding header reached the hub: {line}"
+    assert re.search(r"\(@\d+\.\d+\.\d+\.\d+\)", line), line
 
 
 def test_routes_come_back_within_seconds_of_a_proxy_restart(stack):
