@@ -91,7 +91,9 @@ A1_SEEN = {
     "serialization: an instance is refused": "EncodeError: Object of type Product is not JSON",
     "serialization: a tuple arrives as a list": "('pen', 2)",
     "bulk: the database adds": '"stock" = ("orders_product"."stock" + 1)',
-    "settings: the environment wins over settings": "the settings value        : redis://settings-host:6379/0",
+    "settings: the environment wins over settings": (
+        "the settings value        : redis://settings-host:6379/0"
+    ),
     "settings: a settings typo": "No module named 'shop.setings'",
     "settings: a pickled message is refused by a JSON-only worker": (
         "ContentDisallowed: Refusing to deserialize untrusted content of type pickle"
@@ -155,6 +157,45 @@ A2_SEEN = {
     "idempotency: duplicates create nothing": "created by the duplicates: [False, False, False]",
     "catch-up: missing days are found": "days with missing reports: ['2026-03-03', '2026-03-04']",
     "audit: no day is short after catch-up": "days short: []",
+    "models: beat disables an entry it cannot parse": "after beat loaded it: enabled = False",
+    "models: a settings entry shares the crontab row": (
+        "shares the nightly CrontabSchedule row: True"
+    ),
+    "models: mon-fri skips the weekend": "weekdays 09:30  next run: Mon 09 Mar 09:30",
+    "models: day_of_month and day_of_week must both match": (
+        "1st AND Monday  next run: Mon 01 Jun 01:00"
+    ),
+    "models: the admin's permissions": (
+        "'change_periodictask', 'delete_periodictask', 'view_periodictask'"
+    ),
+    "models: disabling clears last_run_at": "disabled, last run  : None",
+    "beat: a send is recorded in memory first": "total_run_count in memory 1, in the database 0",
+    "beat: sync writes it": "after sync(): in the database 1",
+    "time zones: the spring run comes an hour late": "29 Mar (spring): ['01:30 UTC = 03:30 CEST']",
+    "time zones: the autumn run happens once": "25 Oct (autumn): ['00:30 UTC = 02:30 CEST']",
+    "health: the worker answers ping": "{'ok': 'pong'}",
+    "health: beat's remote-control node": (
+        "beat would answer as: celerybeat@lab-host | enabled here: False"
+    ),
+    "scale: an entry's routing reaches the message": (
+        "{'queue': 'scheduling', 'priority': 3, 'headers': {'periodic_task_name': 'lesson-routed'}}"
+    ),
+    "scale: chunks send fewer messages": "messages sent: 2 for 3 reports",
+    "scale: a chunk's result is a list": "results per chunk: [[True, True], [True]]",
+    "results: an unknown id is PENDING and writes nothing": (
+        "an id nobody sent: PENDING | rows for it: 0"
+    ),
+    "results: filtered by the beat entry": (
+        "filter by schedule: [('tenants.tasks.report', 'SUCCESS')]"
+    ),
+    "results: a saved group restored by id": "members restored: [True, True] | GroupResult rows: 1",
+    "results: cleanup deletes an aged row": "after ageing the row two days and cleaning up: 0 rows",
+    "duplicates: a restarted beat sends again": "restarted  : due = True -> sends it again",
+    "duplicates: one dedup key per effect": "three deliveries of one mail: [True, False, False]",
+    "catch-up: bounded per run": (
+        "repaired in this run: ['2026-03-06', '2026-03-07'] | left for the next run: "
+        "['2026-03-08', '2026-03-09', '2026-03-10', '2026-03-11']"
+    ),
 }
 
 
@@ -168,3 +209,16 @@ def test_a2_student_sees(a2_output, what):
 def test_a2_result_expiry_is_visible(a2_output):
     ttl = re.search(r"\| TTL: (-?\d+) s", a2_output)
     assert ttl and 0 < int(ttl[1]) <= 86400, "the result's Redis key carries result_expires as TTL"
+
+
+@pytest.mark.redis
+def test_a2_numbers_that_teach(a2_output):
+    loaded = r": (\d+) entries loaded in \d+ ms, (\d+) queries"
+    more = re.search(r"with 200 more entries" + loaded, a2_output)
+    fewer = re.search(r"after deleting them  " + loaded, a2_output)
+    assert more and fewer and int(more[1]) - int(fewer[1]) == 200, "the reload sees the 200 entries"
+    assert more[2] == fewer[2], "a reload's query count does not grow with the entries"
+    per_report = re.search(
+        r"one report: (\d+) queries \| 10,000 tenants over 600 s: (\d+) queries/s", a2_output
+    )
+    assert per_report and int(per_report[2]) == round(int(per_report[1]) * 10_000 / 600)
