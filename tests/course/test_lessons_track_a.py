@@ -18,7 +18,7 @@ from course_notebooks import LabSession, errors, outputs
 
 REPO = Path(__file__).resolve().parents[2]
 # The Track A lessons written to issue 22's section layout so far.
-MODULES = {"a1": "A1-DJANGO-INT", "a2": "A2-DJANGO-SCHEDULING"}
+MODULES = {"a1": "A1-DJANGO-INT", "a2": "A2-DJANGO-SCHEDULING", "a3": "A3-DJANGO-REALTIME"}
 
 
 def _notebook(short: str) -> nbformat.NotebookNode:
@@ -77,6 +77,11 @@ def a1_output(tmp_path_factory):
 @pytest.fixture(scope="module")
 def a2_output(tmp_path_factory):
     return _executed(tmp_path_factory.mktemp("a2"), "a2")
+
+
+@pytest.fixture(scope="module")
+def a3_output(tmp_path_factory):
+    return _executed(tmp_path_factory.mktemp("a3"), "a3")
 
 
 A1_SEEN = {
@@ -222,3 +227,64 @@ def test_a2_numbers_that_teach(a2_output):
         r"one report: (\d+) queries \| 10,000 tenants over 600 s: (\d+) queries/s", a2_output
     )
     assert per_report and int(per_report[2]) == round(int(per_report[1]) * 10_000 / 600)
+
+
+A3_SEEN = {
+    "progress: update_state outside a task": (
+        "ValueError - task_id must not be empty. Got None instead."
+    ),
+    "progress: the final state overwrites progress": "result backend entry : SUCCESS (progress was",
+    "progress: an own hash with its own TTL": "| TTL 3600 s",
+    "progress: a never-sent id": "never-sent id reads  : PENDING",
+    "granularity: fewer writes": "every=25:  2 progress writes",
+    "groups: completed_count to the end": "of 4",
+    "cancellation: the flag stops the task": "'cancelled': True}",
+    "cancellation: a queued task is revoked": "queued run: REVOKED",
+    "polling: started through the view": "start: 202 {'task_id': ",
+    "polling: the endpoint is not cacheable": (
+        "Cache-Control: no-store | Content-Type: application/json"
+    ),
+    "sse: the stream's content type": "Content-Type: text/event-stream",
+    "sse: the retry field first": "'retry: 2000'",
+    "sse: resumed without repeats": "no step repeated: True",
+    "asgi: Django answered over ASGI": (
+        "['http.response.start', 'http.response.body'] | status: 200"
+    ),
+    "layer: nobody listens, nothing arrives": (
+        "subscribers reached by a message to an empty group: 0"
+    ),
+    "layer: a listener receives": 'what the page receives: {"done": 2}',
+    "websocket: every step reached the socket": "frames: [1, 2, 3, 4, 5]",
+    "websocket: accepted, sent, closed": "['websocket.accept', 'websocket.send'",
+    "auth: the job is bound to its owner": "| owner: alice | steps: 5 | task id matches: True",
+    "auth: anonymous start refused": "anonymous start: 403",
+    "auth: the owner may": "alice     progress, events, cancel: [200, 200, 200]",
+    "auth: another user may not": "bob       progress, events, cancel: [403, 403, 403]",
+    "auth: anonymous may not": "anonymous progress, events, cancel: [403, 403, 403]",
+    "auth: unknown id": "unknown id: 404",
+    "share: a token reads back": "read back  : True",
+    "share: a tampered token": "tampered   -> BadSignature: Signature",
+    "share: an old token": "too old    -> SignatureExpired: Signature age",
+    "expiry: forget deletes the result": "after forget : exists 0 | state PENDING",
+    "throttle: unthrottled writes every step": "min_interval=0   : 50 progress writes for 50 steps",
+    "testing: the end-to-end tests pass": "passed: test_a_stranger_cannot_follow_it",
+    "load: every stream saw the end": "streams that saw SUCCESS: 10 of 10",
+}
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("what", sorted(A3_SEEN))
+def test_a3_student_sees(a3_output, what):
+    assert A3_SEEN[what] in a3_output, f"{what}: expected {A3_SEEN[what]!r} in the lesson's output"
+
+
+@pytest.mark.redis
+def test_a3_numbers_that_teach(a3_output):
+    reads = r"20 watchers, direct reads: (\d+) \| through the shared cache: (\d+)"
+    watchers = re.search(reads, a3_output)
+    assert watchers and int(watchers[2]) * 3 < int(watchers[1]), "the shared cache cuts reads"
+    writes = r"min_interval=\S+\s*: *(\d+) progress writes"
+    throttled = [int(n) for n in re.findall(writes, a3_output)]
+    assert len(throttled) == 3 and throttled[0] == 50 and throttled[2] < throttled[1] < 50
+    ten = re.search(r"backend reads for all ten: (\d+)", a3_output)
+    assert ten and int(ten[1]) < 50, "ten streams share one task's reads"
