@@ -2,7 +2,7 @@
 
 The engine the tests (and everyone's labs on a shared machine) run on must not be restarted, so
 this test starts a second dockerd of its own (own data root, exec root, socket, pid file and
-containerd; no iptables, no default bridge), with the daemon configuration that
+containerd; no iptables, a default bridge of its own), with the daemon configuration that
 scripts/bootstrap-docker.sh installs, loads the base image into it, and restarts that daemon
 under a running container that serves a published port. The control runs the same with
 live-restore off: the container does not survive, so the test can tell the two apart.
@@ -31,6 +31,10 @@ pytestmark = pytest.mark.docker
 BASE_IMAGE = os.environ.get("CELERYLAB_BASE_IMAGE", "debian:bookworm-slim")
 #: The test's own bridge: a subnet and interface name nothing else on the host should use.
 SUBNET, BRIDGE = "10.213.77.0/24", "clrestore0"
+#: The private daemon's default bridge. Not `--bridge=none`: a dockerd started so deletes the
+#: host's `docker0`, the shared engine's default bridge (every later build and `docker run` on
+#: it fails: found when this test first ran beside the others).
+DEFAULT_BRIDGE, DEFAULT_ADDRESS = "clrestoredef0", "10.213.78.1/24"
 #: A container that answers every connection on 8080 (perl-base is in every Debian image).
 SERVE = [
     "perl", "-MIO::Socket::INET", "-e",
@@ -64,7 +68,8 @@ class PrivateDockerd:
             ["dockerd", "--config-file", str(self.root / "daemon.json"),
              "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "exec"),
              "--pidfile", str(self.root / "docker.pid"), "-H", f"unix://{self.sock}",
-             "--bridge=none", "--iptables=false", "--ip-masq=false", "--shutdown-timeout=5"],
+             f"--bridge={DEFAULT_BRIDGE}", "--iptables=false", "--ip-masq=false",
+             "--shutdown-timeout=5"],
             stdout=log, stderr=log,
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -110,6 +115,10 @@ def private_dockerd():
     # Short: containerd's socket lives under it, and unix socket paths are short.
     root = Path(tempfile.mkdtemp(prefix="clrestore-"))
     daemon = PrivateDockerd(root)
+    ip = ["ip", "link", "add", DEFAULT_BRIDGE, "type", "bridge"]
+    subprocess.run(ip, check=True, capture_output=True)
+    subprocess.run(["ip", "addr", "add", DEFAULT_ADDRESS, "dev", DEFAULT_BRIDGE], check=True)
+    subprocess.run(["ip", "link", "set", DEFAULT_BRIDGE, "up"], check=True)
     try:
         yield daemon
     finally:
@@ -122,6 +131,12 @@ def private_dockerd():
         for mounted in ("exec", "data"):  # dockerd bind-mounts its roots onto themselves
             subprocess.run(["umount", "-R", str(root / mounted)], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+        subprocess.run(["ip", "link", "del", DEFAULT_BRIDGE], capture_output=True)
+
+
+def host_bridges() -> set[str]:
+    out = subprocess.run(["ip", "-o", "link", "show", "type", "bridge"], capture_output=True)
+    return {line.split(":")[1].strip() for line in out.stdout.decode().splitlines()}
 
 
 def answer(port: int) -> str:
@@ -138,6 +153,7 @@ def test_a_running_container_and_its_port_survive_a_dockerd_restart():
     live = production_config()
     assert live.get("live-restore") is True, live
     without = {**live, "live-restore": False}
+    bridges = host_bridges()
     with private_dockerd() as daemon:
         daemon.start(without)
         daemon.load(BASE_IMAGE)
@@ -170,3 +186,5 @@ def test_a_running_container_and_its_port_survive_a_dockerd_restart():
         while (now := answer(port)) != before:
             assert time.monotonic() < deadline, f"its port answers {now!r}, not {before!r}"
             time.sleep(0.5)
+    # The shared engine's default bridge is still there.
+    assert "docker0" not in bridges or "docker0" in host_bridges(), "docker0 was deleted"
