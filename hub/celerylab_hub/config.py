@@ -19,12 +19,14 @@ from celerylab_hub.services import (
     EXCHANGE_URL,
     SERVER_TOKEN_SCOPES,
     course_groups,
+    course_link_routes,
     course_roles,
     course_services,
     monitoring_roles,
     monitoring_services,
     roles,
     services,
+    staff_formgraders,
 )
 from celerylab_hub.settings import ConfigError, load_env, public_url
 from celerylab_hub.spawner import CeleryLabSpawner
@@ -142,6 +144,9 @@ def apply(c, environ: Mapping[str, str] | None = None) -> None:
             [d.id for d in declared],
         )
     )
+    # formgrader's file links land in its course's JupyterLab, on the course's own origin.
+    c.Proxy.extra_routes = course_link_routes(declared, hub_url, instance)
+    c.CeleryLabSpawner.formgraders = staff_formgraders(declared, hub_url)
     c.JupyterHub.load_roles = roles(options) + course_roles(declared) + monitoring_roles()
     c.CeleryLabSpawner.metrics_token_root = metrics_root
     c.JupyterHub.load_groups = course_groups(declared)

@@ -13,6 +13,9 @@
 """
 
 import sys
+from urllib.parse import urlsplit
+
+from celerylab_hub.coursecontainers import service_origin
 
 EXCHANGE = "celerylab-exchange"
 EXCHANGE_URL = "http://exchange:8765"
@@ -42,6 +45,37 @@ def course_services(courses, instance: str, token) -> list[dict]:
         }
         for c in courses
     ]
+
+
+#: Where nbgrader's formgrader links files when it is not framed by JupyterLab: the root of the
+#: page's origin (its utils.js `linkTo`), which the proxy would hand to the hub (a 404 there).
+FORMGRADER_FILE_LINKS = ("tree", "notebooks", "edit")
+
+
+def course_link_routes(courses, hub_url: str, instance: str) -> dict[str, str]:
+    """Proxy routes (Proxy.extra_routes) that send formgrader's file links on a course
+    service's own origin to its course container, which redirects them into its JupyterLab
+    (celerylab_lab.course_links). Only that origin's paths: never a student's origin."""
+    routes = {}
+    for c in courses:
+        host = urlsplit(service_origin(hub_url, c.formgrader_service)).hostname
+        for link in FORMGRADER_FILE_LINKS:
+            routes[f"{host}/{link}/"] = f"http://{instance}-course-{c.id}:8888"
+    return routes
+
+
+def staff_formgraders(courses, hub_url: str) -> dict[str, list[dict]]:
+    """Each instructor's or grader's formgraders, as nbgrader's Course List shows them (its
+    `/formgraders` answer: course_id is what it displays, url where its link goes)."""
+    result: dict[str, list[dict]] = {}
+    for c in sorted(courses, key=lambda c: c.title):
+        service = c.formgrader_service
+        url = f"{service_origin(hub_url, service)}/services/{service}/formgrader"
+        for user in c.staff:
+            result.setdefault(user, []).append(
+                {"course_id": c.title, "url": url, "kind": "formgrader"}
+            )
+    return result
 
 
 def course_roles(courses) -> list[dict]:

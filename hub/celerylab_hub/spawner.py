@@ -7,13 +7,14 @@ can do nothing else as root.
 """
 
 import asyncio
+import json
 import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import docker.errors
 from dockerspawner import DockerSpawner
-from traitlets import Integer, List, Unicode, default
+from traitlets import Dict, Integer, List, Unicode, default
 
 from celerylab_hub.secrets import scrape_token_sha256
 from celerylab_hub.startqueue import StartQueue
@@ -86,6 +87,12 @@ class CeleryLabSpawner(DockerSpawner):
 
         Prefixes lab container and home volume names, so two installations (say, the tests and
         a running course) on one Docker host never touch each other's labs.""",
+    )
+    formgraders = Dict(
+        config=True,
+        help="""Each instructor's and grader's formgraders by user name, as nbgrader's Course List
+        shows them (celerylab_hub.services.staff_formgraders): their lab lists them at
+        /formgraders (celerylab_lab.course_links). A user with none gets an empty list.""",
     )
     uid_base = Integer(
         10000,
@@ -321,6 +328,7 @@ class CeleryLabSpawner(DockerSpawner):
             CELERYLAB_WORKER_AUTOSCALE=self.worker_autoscale,
             JUPYTERHUB_ACTIVITY_INTERVAL=str(self.activity_interval),
             CELERYLAB_EXCHANGE_URL=self.exchange_url,
+            CELERYLAB_FORMGRADERS=json.dumps(self.formgraders.get(self.user.name, [])),
             CELERYLAB_METRICS_TOKEN_SHA256=(
                 scrape_token_sha256(self.metrics_token_root, "lab", self.user.name)
                 if self.metrics_token_root

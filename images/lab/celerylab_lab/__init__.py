@@ -11,6 +11,7 @@ def _jupyter_server_extension_points():
     return [
         {"module": "celerylab_lab.system_dns"},
         {"module": "celerylab_lab.activity"},
+        {"module": "celerylab_lab.course_links"},
         {"module": "celerylab_lab.lazy_nbgrader"},
         {"module": "celerylab_lab.status"},
         {"module": "celerylab_lab.metrics"},
