@@ -8,7 +8,8 @@ Nobody can claim a name by signing up first: passwords are handed out by the hub
 a one-time password for the first admin (from the secrets volume) and generated initial
 passwords for imported students. Everyone can change theirs at /hub/change-password (in the
 hub's navigation), and whoever still has a password the hub issued is sent there at login
-(with a way onward once it is changed): a handed-out password is never kept.
+(with a way onward once it is changed) and from every hub page or route into a lab until then:
+a handed-out password is never kept.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import bcrypt
+from jupyterhub.apihandlers import auth as hub_oauth
 from jupyterhub.apihandlers.base import APIHandler
+from jupyterhub.handlers import base as hub_base
+from jupyterhub.handlers import pages as hub_pages
 from jupyterhub.handlers.login import LoginHandler
 from jupyterhub.orm import Base
 from jupyterhub.scopes import needs_scope
@@ -217,7 +221,55 @@ class RosterAuthenticator(NativeAuthenticator):
     def get_handlers(self, app):
         ours = {r"/login": RosterLoginHandler, r"/change-password": OwnPasswordHandler}
         handlers = [(path, ours.get(path, handler)) for path, handler in super().get_handlers(app)]
-        return [*handlers, (r"/api/celerylab/passwords", PasswordsAPIHandler)]
+        return [
+            *handlers,
+            (r"/api/celerylab/passwords", PasswordsAPIHandler),
+            # Before JupyterHub's own routes (the hub adds an authenticator's first): the same
+            # paths, sending a user who must change their password to do so first.
+            *own_password_first_routes(),
+        ]
+
+
+#: JupyterHub's pages and routes into a lab (its OAuth consent included) that wait until the
+#: user has chosen their own password. Not login, logout or the change-password page itself.
+NEEDS_OWN_PASSWORD = (
+    hub_pages.HomeHandler,
+    hub_pages.AdminHandler,
+    hub_pages.SpawnHandler,
+    hub_pages.SpawnPendingHandler,
+    hub_pages.TokenPageHandler,
+    hub_pages.AcceptShareHandler,
+    hub_base.UserUrlHandler,
+    hub_base.UserRedirectHandler,
+    hub_oauth.OAuthAuthorizeHandler,
+)
+
+
+class OwnPasswordFirst:
+    """Mixed into a JupyterHub handler: a user with a password the hub issued goes to
+    /hub/change-password first, and on to this page once it is changed."""
+
+    async def prepare(self):
+        await super().prepare()
+        user = self.current_user
+        if self._finished or user is None or getattr(user, "kind", None) != "user":
+            return
+        if self.authenticator.must_change_password(user.name):
+            query = urlencode({"next": self.request.uri})
+            self.redirect(url_path_join(self.hub.base_url, "change-password") + "?" + query)
+
+
+def own_password_first_routes() -> list[tuple]:
+    routes = [*hub_pages.default_handlers, *hub_base.default_handlers, *hub_oauth.default_handlers]
+    return [
+        (
+            pattern,
+            type(f"OwnPasswordFirst{handler.__name__}", (OwnPasswordFirst, handler), {}),
+            *rest,
+        )
+        for pattern, handler, *rest in routes
+        if handler in NEEDS_OWN_PASSWORD
+    ]
 
 
 class RosterLoginHandler(LoginHandler):

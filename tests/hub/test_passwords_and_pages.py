@@ -124,3 +124,19 @@ def test_templates_ship_with_the_package():
         "login.html",
         "change-password.html",
     }
+
+
+def test_an_issued_password_bars_the_hubs_pages_and_labs_not_the_way_to_change_it(auth):
+    from celerylab_hub.auth import OwnPasswordFirst
+
+    routes = {pattern: handler for pattern, handler, *_ in auth.get_handlers(None)}
+    guarded = {p for p, h in routes.items() if issubclass(h, OwnPasswordFirst)}
+    assert {
+        r"/home",
+        r"/spawn",
+        r"/user/(?P<user_name>[^/]+)(?P<user_path>/.*)?",
+        r"/user-redirect/(.*)?",
+        r"/api/oauth2/authorize",
+        r"/admin",
+    } <= guarded
+    assert not guarded & {r"/login", r"/logout", r"/change-password"}, guarded
