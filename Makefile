@@ -54,9 +54,9 @@ lock:  ## re-resolve the pinned requirements of the venv and both images
 	  (cd $$d && uv pip compile -q --no-header --python-version 3.11 \
 	     --python-platform x86_64-manylinux_2_36 requirements.in -o requirements.txt); done
 
-roster:  ## import students: make roster ROSTER=students.csv (prints initial passwords)
+roster:  ## import students: make roster ROSTER=students.csv (new passwords: credentials/)
 	@test -n "$(ROSTER)" || { echo "usage: make roster ROSTER=students.csv" >&2; exit 2; }
-	docker compose exec -T hub celerylab roster import - < "$(ROSTER)"
+	scripts/roster-import.sh "$(ROSTER)"
 
 courses:  ## sync course/courses/ with the hub (restarts it for a new course); passwords: credentials/
 	scripts/courses-sync.sh

@@ -2,31 +2,16 @@
 # `make courses`: bring the running hub in line with the course declarations, in one command.
 #
 # New users' initial passwords go to a NEW file, credentials/initial-passwords-<UTC time>.csv
-# (mode 0600; CELERYLAB_CREDENTIALS_DIR names another folder), never to one that exists:
-# passwords already handed out are never overwritten.
-# A run that issues none leaves no file. A course declared after the hub started is not loaded
-# by it (its formgrader is unreachable): the sync exits 3, and this restarts the hub once
-# (running labs keep running) and syncs again, so the course works when this returns.
+# (scripts/credentials.sh): passwords already handed out are never overwritten.
+# A course declared after the hub started is not loaded by it (its formgrader is unreachable):
+# the sync exits 3, and this restarts the hub once (running labs keep running) and syncs again,
+# so the course works when this returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-umask 077
-credentials="${CELERYLAB_CREDENTIALS_DIR:-credentials}"
-mkdir -p "$credentials"
+. scripts/credentials.sh
 
 sync_once() {
-  local out rc=0
-  out="$credentials/initial-passwords-$(date -u +%Y%m%dT%H%M%SZ).csv"
-  while [ -e "$out" ]; do  # two runs in one second: wait for a name of its own
-    sleep 1
-    out="$credentials/initial-passwords-$(date -u +%Y%m%dT%H%M%SZ).csv"
-  done
-  (set -o noclobber && docker compose exec -T hub celerylab courses sync "$@" >"$out") || rc=$?
-  if [ "$(wc -l <"$out")" -gt 1 ]; then
-    echo "courses: new initial passwords in $out (hand them out; the file stays as it is)" >&2
-  else
-    rm -f "$out"
-  fi
-  return "$rc"
+  to_credentials_file docker compose exec -T hub celerylab courses sync "$@"
 }
 
 rc=0
