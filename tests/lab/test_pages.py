@@ -24,12 +24,17 @@ def test_every_page_disables_a_pressed_button_and_says_it_is_working():
     assert "system-ui" in html  # JupyterLab's font stack, not the browser's serif default
 
 
-def test_a_course_containers_launcher_shows_staff_tools_not_my_courses(monkeypatch):
+STUDENT_TILES = ("courses_page", "worker_page", "flower")
+
+
+def test_a_course_containers_launcher_shows_staff_tools_not_a_students(monkeypatch):
     monkeypatch.delenv("CELERYLAB_COURSE", raising=False)
     monkeypatch.delenv("CELERYLAB_GRADING_BROKER", raising=False)
-    assert proxy.courses_page()["launcher_entry"]["enabled"] is True
+    for tile in STUDENT_TILES:
+        assert getattr(proxy, tile)()["launcher_entry"]["enabled"] is True, tile
     assert proxy.grading_page()["launcher_entry"]["enabled"] is False
     monkeypatch.setenv("CELERYLAB_COURSE", '{"id": "c1"}')
     monkeypatch.setenv("CELERYLAB_GRADING_BROKER", "redis://broker")
-    assert proxy.courses_page()["launcher_entry"]["enabled"] is False
+    for tile in STUDENT_TILES:
+        assert getattr(proxy, tile)()["launcher_entry"]["enabled"] is False, tile
     assert proxy.grading_page()["launcher_entry"]["enabled"] is True

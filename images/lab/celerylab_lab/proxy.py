@@ -16,6 +16,11 @@ from pathlib import Path
 ICONS = Path(__file__).parent / "icons"
 
 
+def _students_only() -> bool:
+    """A student's tile: a course container (its staff's Jupyter) shows the staff's tools."""
+    return not os.environ.get("CELERYLAB_COURSE")
+
+
 def _prefix(name: str) -> str:
     base = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     return f"{base.rstrip('/')}/{name}"
@@ -35,7 +40,12 @@ def flower():
         ],
         "absolute_url": True,
         "timeout": 30,
-        "launcher_entry": {"title": "Flower", "icon_path": str(ICONS / "flower.svg")},
+        "launcher_entry": {
+            # The course's grading is watched in the fleet's Flower (linked from Grade all).
+            "enabled": _students_only(),
+            "title": "Flower",
+            "icon_path": str(ICONS / "flower.svg"),
+        },
     }
 
 
@@ -58,8 +68,7 @@ def courses_page():
         "command": [sys.executable, "-m", "celerylab_lab.courses_page", "--port={port}"],
         "timeout": 15,
         "launcher_entry": {
-            # A student's page: a course container (its staff's Jupyter) shows Grade all instead.
-            "enabled": not os.environ.get("CELERYLAB_COURSE"),
+            "enabled": _students_only(),
             "title": "My courses",
             "icon_path": str(ICONS / "courses.svg"),
             "new_browser_tab": False,
@@ -72,6 +81,7 @@ def worker_page():
         "command": [sys.executable, "-m", "celerylab_lab.worker_page", "--port={port}"],
         "timeout": 15,
         "launcher_entry": {
+            "enabled": _students_only(),
             "title": "Celery worker",
             "icon_path": str(ICONS / "worker.svg"),
             "new_browser_tab": False,

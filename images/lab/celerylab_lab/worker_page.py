@@ -5,12 +5,18 @@ Uses the same functions as the `celerylab-worker` command.
 
 import html
 import subprocess
+from urllib.parse import parse_qs, urlsplit
 
 from celerylab_lab import paths
 from celerylab_lab.cli import read_status
 from celerylab_lab.pages import PageHandler, page, serve
 
-BODY = """<h1>Your Celery worker</h1><p>{summary}</p>{error}
+#: What the page says after a restart (the button said "Restarting…" while it ran).
+RESTARTED = {
+    "ok": "<p class=ok>Worker restarted: it is ready with your current code.</p>",
+    "failed": "<p class=err>The worker was restarted but is not ready (see below and the log).</p>",
+}
+BODY = """<h1>Your Celery worker</h1>{restarted}<p>{summary}</p>{error}
 <form method="post" action="restart"><button data-busy="Restarting…">Restart worker</button>
 <small> (after you edit task code; in a terminal: <code>celerylab-worker restart</code>)</small>
 </form><h2>Log</h2><pre>{log}</pre>"""
@@ -40,16 +46,22 @@ class Handler(PageHandler):
             if s.get("import_error")
             else ""
         )
-        body = BODY.format(summary=summary, error=error, log=html.escape(tail()))
+        outcome = parse_qs(urlsplit(self.path).query).get("restarted", [""])[0]
+        body = BODY.format(
+            restarted=RESTARTED.get(outcome, ""),
+            summary=summary,
+            error=error,
+            log=html.escape(tail()),
+        )
         self.send(200, page("Celery worker", body))
 
     def do_POST(self):
         if self.cross_site():
             self.send(403, "cross-site request refused")
             return
-        subprocess.run(["celerylab-worker", "restart", "--wait", "30"], capture_output=True)
+        done = subprocess.run(["celerylab-worker", "restart", "--wait", "30"], capture_output=True)
         self.send_response(303)
-        self.send_header("Location", "./")
+        self.send_header("Location", f"./?restarted={'ok' if done.returncode == 0 else 'failed'}")
         self.end_headers()
 
 
