@@ -4,7 +4,9 @@ nbgrader, python) from the lab's environment; a first login makes the user choos
 password and then goes on; an admin adds a course to the running hub with the documented
 command (`make courses`), which keeps the passwords it hands out in a new file, and the course's
 instructor opens its formgrader and Grade all from the hub's menu; the roster's names reach the
-gradebook; release and collect warn about nothing. Screenshots: artifacts/journey-*.png."""
+gradebook; release and collect warn about nothing; `make roster` keeps the passwords it hands out
+in a new file too; formgrader's file links, the instructor's Course List and the notebook toolbar
+lead nowhere missing. Screenshots: artifacts/journey-*.png."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from live import ARTIFACTS, PUBLIC, TEST_STACK, compose, service_url
+from live import ARTIFACTS, PUBLIC, TEST_STACK, compose, service_url, user_url
 from stack import ROOT
 from test_browser import browser, change_password, log_in  # noqa: F401  (the Chromium fixture)
 from test_two_courses import in_course, wait_configured
@@ -77,6 +79,15 @@ def test_every_launcher_icon_loads(student_page):
     assert [t for t, w in widths if not w] == [], f"tiles without a drawn icon: {widths}"
 
 
+def test_my_courses_opens_as_a_tab_of_the_lab(student_page):
+    page = student_page
+    page.locator(".jp-LauncherCard", has_text="My courses").first.click()
+    frame = page.frame_locator(".jp-MainAreaWidget iframe").last
+    frame.locator("h1", has_text="My courses").wait_for()
+    page.screenshot(path=ARTIFACTS / "journey-my-courses.png")
+    assert "/lab" in page.url, page.url  # still the lab, not a page of its own
+
+
 def test_a_terminal_runs_the_course_commands(student_page):
     page = student_page
     page.locator(".jp-LauncherCard", has_text="Terminal").first.click()
@@ -109,6 +120,30 @@ def test_a_terminal_runs_the_course_commands(student_page):
     assert "/opt/lab/bin/python" in text, text  # the lab's Python, not the system one
 
 
+def test_a_notebook_offers_no_button_to_a_missing_page(student_page):
+    """notebook's "Notebook ↗" switcher opened /tree/…, which the lab does not serve (404)."""
+    page = student_page
+    page.goto(f"{lab_base(page)}/lab/tree/Welcome.ipynb")
+    toolbar = page.locator(".jp-NotebookPanel-toolbar").first
+    toolbar.locator("[data-jp-item-name=kernelName]").wait_for()
+    page.screenshot(path=ARTIFACTS / "journey-notebook-toolbar.png")
+    switcher = page.locator("[data-jp-item-name=interfaceSwitcher], .jp-InterfaceSwitcher")
+    assert switcher.count() == 0, toolbar.inner_text()
+
+
+def test_restarting_the_worker_says_it_works_and_then_that_it_is_done(student_page):
+    page = student_page
+    page.goto(f"{lab_base(page)}/celery-worker/")
+    button = page.get_by_role("button", name="Restart worker")
+    button.click()
+    # At once, while the restart runs (seconds): the button says so and cannot be pressed again.
+    page.get_by_role("button", name="Restarting…").wait_for(timeout=5_000)
+    done = page.locator(".ok", has_text="Worker restarted")
+    done.wait_for()
+    assert "restarted=ok" in page.url, page.url
+    page.screenshot(path=ARTIFACTS / "journey-worker-restarted.png")
+
+
 def test_first_login_asks_for_an_own_password_then_goes_on(stack, browser):  # noqa: F811
     r = compose("exec", "-T", "hub", "celerylab", "roster", "import", "-", input="username\nfran\n")
     issued = next(csv.DictReader(io.StringIO(r.stdout)))["initial_password"]
@@ -125,6 +160,11 @@ def test_first_login_asks_for_an_own_password_then_goes_on(stack, browser):  # n
         assert "/hub/change-password" in page.url, page.url
         page.locator("#must-change").wait_for()
         page.screenshot(path=ARTIFACTS / "journey-password-forced.png")
+        # Not only at login: the hub's pages and the lab wait until the password is changed.
+        for elsewhere in (f"{PUBLIC}/hub/home", f"{PUBLIC}/hub/spawn", user_url("fran") + "/lab"):
+            page.goto(elsewhere)
+            assert "/hub/change-password" in page.url, (elsewhere, page.url)
+            page.locator("#must-change").wait_for()
         # Keeping the handed-out password is not a change.
         page.fill("#old_password_input", issued)
         page.fill("#new_password_input", issued)
@@ -141,6 +181,44 @@ def test_first_login_asks_for_an_own_password_then_goes_on(stack, browser):  # n
     finally:
         page.close()
         stack.stop("fran")
+
+
+def test_a_roster_import_never_overwrites_handed_out_passwords(stack, tmp_path):
+    """`make roster ROSTER=…` as the README shows it: each run's new passwords in a new file."""
+    roster = tmp_path / "students.csv"
+    credentials = ARTIFACTS / "journey-roster-credentials"
+    shutil.rmtree(credentials, ignore_errors=True)
+
+    def import_roster() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["make", "--no-print-directory", "roster", f"ROSTER={roster}"],
+            cwd=ROOT,
+            env={**os.environ, **TEST_STACK.env, "CELERYLAB_CREDENTIALS_DIR": str(credentials)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    roster.write_text("username\nrhea\n")
+    first = import_roster()
+    assert first.returncode == 0, first.stderr
+    [path] = credentials.glob("initial-passwords-*.csv")
+    handed_out = path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [r["username"] for r in csv.DictReader(io.StringIO(handed_out))] == ["rhea"]
+    assert "initial_password" not in first.stdout, "passwords go to the file only"
+    roster.write_text("username\nrhea\nrolf\n")
+    second = import_roster()
+    assert second.returncode == 0, second.stderr
+    files = sorted(credentials.glob("initial-passwords-*.csv"))
+    assert len(files) == 2 and path in files, files
+    assert path.read_text() == handed_out
+    [newer] = [f for f in files if f != path]
+    assert [r["username"] for r in csv.DictReader(newer.open())] == ["rolf"]
+    # Nothing new to hand out: no file.
+    third = import_roster()
+    assert third.returncode == 0, third.stderr
+    assert sorted(credentials.glob("initial-passwords-*.csv")) == files
 
 
 NEW_COURSE = "uxcourse"
@@ -200,13 +278,16 @@ def test_a_new_course_works_after_one_command_and_keeps_its_passwords(new_course
     assert path.read_bytes() == content
 
 
-def test_the_new_courses_instructor_finds_formgrader_and_grade_all(new_course, browser):  # noqa: F811
+def instructor_password(new_course) -> str:
+    """The new course's instructor's handed-out password (log_in changes it at first login)."""
     _, _, handed_out, _ = new_course
     [content] = handed_out.values()
-    password = {
-        r["username"]: r["initial_password"] for r in csv.DictReader(io.StringIO(content.decode()))
-    }["ines"]
-    page = log_in(browser, "ines", password, "/hub/home")
+    rows = csv.DictReader(io.StringIO(content.decode()))
+    return {r["username"]: r["initial_password"] for r in rows}["ines"]
+
+
+def test_the_new_courses_instructor_finds_formgrader_and_grade_all(new_course, browser):  # noqa: F811
+    page = log_in(browser, "ines", instructor_password(new_course), "/hub/home")
     try:
         page.wait_for_url("**/hub/home**")
         page.get_by_role("button", name="Services").click()
@@ -253,3 +334,59 @@ def test_release_and_collect_warn_about_nothing_and_exports_carry_names(new_cour
     )
     (ARTIFACTS / "journey-grades.csv").write_text(exported)
     assert "Ulla" in exported and "ulla@uni.example" in exported, exported
+
+
+def test_formgraders_file_links_open_the_courses_own_lab(new_course, browser):  # noqa: F811
+    """Formgrader's assignment and Preview links (ps1 is released above) led to /hub/tree/… (404).
+    They land in the course's own JupyterLab, on the course's origin, at the folder they name."""
+    page = log_in(browser, "ines", instructor_password(new_course), "/hub/home")
+    course = service_url(f"formgrader-{NEW_COURSE}")
+    try:
+        page.wait_for_url("**/hub/home**")
+        page.goto(f"{course}/formgrader/manage_assignments")
+        row = page.locator("tr", has=page.locator("td.name", has_text="ps1"))
+        row.locator("td.preview a").wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-formgrader-links.png")
+        for cell, folder in (("name", "source"), ("preview", "release")):
+            with page.context.expect_page() as opened:
+                row.locator(f"td.{cell} a").click()
+            lab = opened.value
+            lab.set_default_timeout(90_000)
+            lab.locator(".jp-DirListing-item", has_text="ps1.ipynb").wait_for()
+            assert lab.url.startswith(f"{course}/lab"), lab.url
+            crumbs = lab.locator(".jp-BreadCrumbs").inner_text()
+            assert folder in crumbs and "ps1" in crumbs, crumbs
+            lab.screenshot(path=ARTIFACTS / f"journey-formgrader-{cell}-link.png")
+            lab.close()
+        # The course's Jupyter offers the staff's tools, none of a student's tiles.
+        page.goto(f"{course}/lab?reset")
+        page.locator(".jp-LauncherCard", has_text="Grade all").first.wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-course-launcher.png")
+        tiles = page.locator(".jp-LauncherCard").all_inner_texts()
+        for student_tile in ("Flower", "Celery worker", "My courses"):
+            assert not any(student_tile in t for t in tiles), tiles
+    finally:
+        page.close()
+
+
+def test_the_instructors_lab_lists_their_course_with_a_working_link(stack, new_course, browser):  # noqa: F811
+    """nbgrader's Course List said there were no formgraders."""
+    page = log_in(browser, "ines", instructor_password(new_course))
+    try:
+        page.wait_for_url("**/user/ines/lab**")
+        page.wait_for_selector(".jp-Launcher")
+        page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
+        page.locator(".lm-Menu-item", has_text="Course List").click()
+        link = page.get_by_role("link", name="UX Course")
+        link.wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-course-list.png")
+        assert link.get_attribute("href") == f"{service_url('formgrader-' + NEW_COURSE)}/formgrader"
+        with page.context.expect_page() as opened:
+            link.click()
+        formgrader = opened.value
+        formgrader.set_default_timeout(90_000)
+        formgrader.get_by_role("link", name="Manage Assignments").first.wait_for()
+        formgrader.close()
+    finally:
+        page.close()
+        stack.stop("ines")

@@ -13,8 +13,8 @@ def test_our_pages_open_inside_jupyterlab_and_flower_in_its_own_tab(monkeypatch)
     }
     for title, entry in entries.items():
         assert entry["launcher_entry"]["title"] == title
-        assert entry["launcher_entry"]["new_browser_tab"] is False, title
-    assert proxy.flower()["launcher_entry"].get("new_browser_tab", True) is True
+        assert entry["new_browser_tab"] is False, title
+    assert proxy.flower().get("new_browser_tab", True) is True
 
 
 def test_every_page_disables_a_pressed_button_and_says_it_is_working():

@@ -54,11 +54,13 @@ def grading_page():
     return {
         "command": [sys.executable, "-m", "celerylab_lab.grading_page", "--port={port}"],
         "timeout": 15,
+        # A tab of the lab (jupyter-server-proxy's own key: inside launcher_entry it is ignored,
+        # and the page opened in a browser tab of its own).
+        "new_browser_tab": False,
         "launcher_entry": {
             "enabled": bool(os.environ.get("CELERYLAB_GRADING_BROKER")),
             "title": "Grade all",
             "icon_path": str(ICONS / "worker.svg"),
-            "new_browser_tab": False,
         },
     }
 
@@ -67,11 +69,13 @@ def courses_page():
     return {
         "command": [sys.executable, "-m", "celerylab_lab.courses_page", "--port={port}"],
         "timeout": 15,
+        # A tab of the lab (jupyter-server-proxy's own key: inside launcher_entry it is ignored,
+        # and the page opened in a browser tab of its own).
+        "new_browser_tab": False,
         "launcher_entry": {
             "enabled": _students_only(),
             "title": "My courses",
             "icon_path": str(ICONS / "courses.svg"),
-            "new_browser_tab": False,
         },
     }
 
@@ -80,10 +84,12 @@ def worker_page():
     return {
         "command": [sys.executable, "-m", "celerylab_lab.worker_page", "--port={port}"],
         "timeout": 15,
+        # A tab of the lab (jupyter-server-proxy's own key: inside launcher_entry it is ignored,
+        # and the page opened in a browser tab of its own).
+        "new_browser_tab": False,
         "launcher_entry": {
             "enabled": _students_only(),
             "title": "Celery worker",
             "icon_path": str(ICONS / "worker.svg"),
-            "new_browser_tab": False,
         },
     }
