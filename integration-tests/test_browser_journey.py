@@ -45,6 +45,9 @@ def password(stack):
 def student_page(password, browser):  # noqa: F811
     page = log_in(browser, STUDENT, password)
     page.wait_for_url(f"**/user/{STUDENT}/lab**")
+    # A clean workspace: JupyterLab restores the last session's tabs (My courses, a notebook),
+    # which would hide the launcher.
+    page.goto(f"{lab_base(page)}/lab?reset")
     page.wait_for_selector(".jp-LauncherCard")
     yield page
     page.close()
@@ -87,7 +90,6 @@ def test_my_courses_opens_as_a_tab_of_the_lab(student_page):
     frame.locator("h1", has_text="My courses").wait_for()
     page.screenshot(path=ARTIFACTS / "journey-my-courses.png")
     assert "/lab" in page.url, page.url  # still the lab, not a page of its own
-    page.goto(f"{lab_base(page)}/lab?reset")  # the next login opens on the launcher again
 
 
 def test_a_terminal_runs_the_course_commands(student_page):
@@ -136,10 +138,14 @@ def test_a_notebook_offers_no_button_to_a_missing_page(student_page):
 def test_restarting_the_worker_says_it_works_and_then_that_it_is_done(student_page):
     page = student_page
     page.goto(f"{lab_base(page)}/celery-worker/")
-    button = page.get_by_role("button", name="Restart worker")
-    button.click()
-    # At once, while the restart runs (seconds): the button says so and cannot be pressed again.
-    page.get_by_role("button", name="Restarting…").wait_for(timeout=5_000)
+    page.get_by_role("button", name="Restart worker").wait_for()
+    # Pressed as a click does (the submit event first, then the POST); what the button shows at
+    # that moment is read at once (Playwright's locators wait for the navigation to finish).
+    disabled, label = page.evaluate(
+        """() => { const b = document.querySelector('form[action=restart] button');
+                   b.form.requestSubmit(b); return [b.disabled, b.textContent]; }"""
+    )
+    assert (disabled, label) == (True, "Restarting…"), (disabled, label)
     done = page.locator(".ok", has_text="Worker restarted")
     done.wait_for()
     assert "restarted=ok" in page.url, page.url
