@@ -108,6 +108,43 @@ EXPECTED = {
         'celery_queue_oldest_age_seconds{queue="reports"} ',
         "celery_workers_online 1.0",
     ],
+    "p11-lessons": [
+        # 1. pools: what the worker reports; waiting work overlaps on threads; the GIL
+        "celery.concurrency.prefork:TaskPool",
+        "pre1     pool: 4 x 0.2 s waits took",
+        "at most 1 running at once, in 1 process",
+        "threads: 2 CPU tasks in 1 process(es)",
+        # 2. prefetch: where the messages are while a slow task runs; when each kind acks
+        "p11-pre4: prefetch_count 4",
+        "p11-pre1: prefetch_count 1",
+        "pre4: while the slow task runs, 0 waiting in the queue, 4 held by the worker",
+        "pre1: while the slow task runs, 3 waiting in the queue, 1 held by the worker",
+        "late_ack  acks_late=True  unacked while running: True  after: False",
+        "early_ack acks_late=False unacked while running: False after: False",
+        "same strategy: True",
+        # 3. limits: per worker, shared in Redis, soft/hard, ignored on threads, retry with the rest
+        "workers that set their own bucket: 4",
+        "{'ok': 'new rate limit set successfully'}",
+        "never above the limit: True",
+        "bounded(3): stopped at the soft limit",
+        "SoftTimeLimitExceeded is an Exception: True",
+        "runaway(3): FAILURE TimeLimitExceeded(1)",
+        "bounded(1) on the threads pool: done",
+        "import_rows(8 rows): {'rows imported': 8, 'runs': 2}",
+        # 4. measuring: the profile names the hot function; message sizes; stored results
+        "(burn)",
+        "message with 3 numbers: ",
+        "result key of noop: True | of an ignore_result task: False",
+        "active on p11-pre1: [('io_wait', [0.6])]",
+        "reserved on p11-pre1: 0",
+        # 5. scaling: routes by configuration, batching, result keys
+        "io_wait ran on:  p11-threads",
+        "not on the threads worker: True",
+        "40 calls in 4 messages",
+        "(40 results)",
+        "25 noop + 25 fire_and_forget tasks added 25 result keys",
+        "shutdown sent to 3 workers",
+    ],
 }
 
 
