@@ -145,6 +145,41 @@ EXPECTED = {
         "25 noop + 25 fire_and_forget tasks added 25 result keys",
         "shutdown sent to 3 workers",
     ],
+    "p12-lessons": [
+        # 1. delivery: a killed process loses the task unless reject_on_worker_lost requeues it
+        "early ack:       FAILURE WorkerLostError('Worker exited prematurely: signal 9 (SIGKILL)",
+        "acks_late alone: FAILURE WorkerLostError('Worker exited prematurely: signal 9 (SIGKILL)",
+        "acks_late + reject_on_worker_lost: SUCCESS 2",
+        "put back in the queue if still unacknowledged after 3600 s",
+        "after the task returned: 0 unacknowledged",
+        # 2. idempotency: keys, atomic check-and-set, natural idempotency, an outbox guard
+        "naive_credit delivered twice -> balance 200",
+        "credit_once  delivered twice -> balance 100",
+        "check, then act:        balance 200",
+        "atomic check-and-set:   balance 100",
+        "set three times -> balance 700",
+        "['sent', 'already sent']",
+        "e-mails in the outbox: 1",
+        # 3. retries: backoff with jitter, Celery's 1 s floor, transient and permanent errors
+        "charged after 3 retries",
+        "retry_backoff=True waits: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600]",
+        "the first retry came 1.",
+        "declined -> FAILURE: CardDeclined('card declined by issuer') after 0 retries",
+        "busy     -> FAILURE: Busy('partner busy') after 3 retries",
+        # 4. dead letters: what the backend keeps, on_failure records, idempotent replay
+        "{'status': 'FAILURE', 'name': 'p12_lesson.tasks.charge_card', 'args': ['declined'], "
+        "'retries': 0}",
+        "exception: CardDeclined - ['card declined by issuer']",
+        "dead letters: [('pay-10', \"CardDeclined('pay-10: card declined')\"), "
+        "('pay-11', \"Busy('pay-11: partner busy')\")]",
+        "replayed pay-11 -> SUCCESS 1000",
+        "replayed twice -> SUCCESS 1000 | shop balance: 1000",
+        "p12_dead_letters 2  by task {'pay': 2}",
+        # 5. testing: injected faults, a redelivery test, seeded chaos
+        "sync_order(order-1): SUCCESS 1 | faults left: 0",
+        "redelivery test passed: one effect after a crash and a duplicate",
+        "all succeeded: True | synced exactly once each: True",
+    ],
 }
 
 
