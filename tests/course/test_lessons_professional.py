@@ -108,6 +108,78 @@ EXPECTED = {
         'celery_queue_oldest_age_seconds{queue="reports"} ',
         "celery_workers_online 1.0",
     ],
+    "p11-lessons": [
+        # 1. pools: what the worker reports; waiting work overlaps on threads; the GIL
+        "celery.concurrency.prefork:TaskPool",
+        "pre1     pool: 4 x 0.2 s waits took",
+        "at most 1 running at once, in 1 process",
+        "threads: 2 CPU tasks in 1 process(es)",
+        # 2. prefetch: where the messages are while a slow task runs; when each kind acks
+        "p11-pre4: prefetch_count 4",
+        "p11-pre1: prefetch_count 1",
+        "pre4: while the slow task runs, 0 waiting in the queue, 4 held by the worker",
+        "pre1: while the slow task runs, 3 waiting in the queue, 1 held by the worker",
+        "late_ack  acks_late=True  unacked while running: True  after: False",
+        "early_ack acks_late=False unacked while running: False after: False",
+        "same strategy: True",
+        # 3. limits: per worker, shared in Redis, soft/hard, ignored on threads, retry with the rest
+        "workers that set their own bucket: 4",
+        "{'ok': 'new rate limit set successfully'}",
+        "never above the limit: True",
+        "bounded(3): stopped at the soft limit",
+        "SoftTimeLimitExceeded is an Exception: True",
+        "runaway(3): FAILURE TimeLimitExceeded(1)",
+        "bounded(1) on the threads pool: done",
+        "import_rows(8 rows): {'rows imported': 8, 'runs': 2}",
+        # 4. measuring: the profile names the hot function; message sizes; stored results
+        "(burn)",
+        "message with 3 numbers: ",
+        "result key of noop: True | of an ignore_result task: False",
+        "active on p11-pre1: [('io_wait', [0.6])]",
+        "reserved on p11-pre1: 0",
+        # 5. scaling: routes by configuration, batching, result keys
+        "io_wait ran on:  p11-threads",
+        "not on the threads worker: True",
+        "40 calls in 4 messages",
+        "(40 results)",
+        "25 noop + 25 fire_and_forget tasks added 25 result keys",
+        "shutdown sent to 3 workers",
+    ],
+    "p12-lessons": [
+        # 1. delivery: a killed process loses the task unless reject_on_worker_lost requeues it
+        "early ack:       FAILURE WorkerLostError('Worker exited prematurely: signal 9 (SIGKILL)",
+        "acks_late alone: FAILURE WorkerLostError('Worker exited prematurely: signal 9 (SIGKILL)",
+        "acks_late + reject_on_worker_lost: SUCCESS 2",
+        "put back in the queue if still unacknowledged after 3600 s",
+        "after the task returned: 0 unacknowledged",
+        # 2. idempotency: keys, atomic check-and-set, natural idempotency, an outbox guard
+        "naive_credit delivered twice -> balance 200",
+        "credit_once  delivered twice -> balance 100",
+        "check, then act:        balance 200",
+        "atomic check-and-set:   balance 100",
+        "set three times -> balance 700",
+        "['sent', 'already sent']",
+        "e-mails in the outbox: 1",
+        # 3. retries: backoff with jitter, Celery's 1 s floor, transient and permanent errors
+        "charged after 3 retries",
+        "retry_backoff=True waits: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600]",
+        "the first retry came 1.",
+        "declined -> FAILURE: CardDeclined('card declined by issuer') after 0 retries",
+        "busy     -> FAILURE: Busy('partner busy') after 3 retries",
+        # 4. dead letters: what the backend keeps, on_failure records, idempotent replay
+        "{'status': 'FAILURE', 'name': 'p12_lesson.tasks.charge_card', 'args': ['declined'], "
+        "'retries': 0}",
+        "exception: CardDeclined - ['card declined by issuer']",
+        "dead letters: [('pay-10', \"CardDeclined('pay-10: card declined')\"), "
+        "('pay-11', \"Busy('pay-11: partner busy')\")]",
+        "replayed pay-11 -> SUCCESS 1000",
+        "replayed twice -> SUCCESS 1000 | shop balance: 1000",
+        "p12_dead_letters 2  by task {'pay': 2}",
+        # 5. testing: injected faults, a redelivery test, seeded chaos
+        "sync_order(order-1): SUCCESS 1 | faults left: 0",
+        "redelivery test passed: one effect after a crash and a duplicate",
+        "all succeeded: True | synced exactly once each: True",
+    ],
 }
 
 
