@@ -2,6 +2,9 @@
 
 Each `check_*` prints the explanation when the answer is right and raises AssertionError with
 the expected answer's explanation when it is wrong, so nbgrader's feedback teaches either way.
+A quiz's choice options are in an order of each student's own (`show_options` in the lab,
+`shuffle=<quiz>` in the checks): the letters are permuted per quiz and student, as an exam
+paper's are (papers.letter_order), and the key is mapped to the student's letters when graded.
 Fill-in-the-blank answers are compared leniently: text ignores case, spacing, quotes and a final
 full stop; code is compared as Python syntax trees (spacing, quote style and keyword-argument
 order do not matter); numbers compare numerically.
@@ -60,8 +63,52 @@ def _verdict(ok: bool, qid: str, explanation: str, wrong: str) -> None:
     print(f"{qid}: correct. {explanation}")
 
 
-def check_choice(qid: str, given: object, answer: str, explanation: str) -> None:
+def _order(quiz: str, who: str) -> list[int]:
+    from celerylab_course import papers
+
+    return papers.letter_order(len(LETTERS), quiz, who)
+
+
+def student_letter(answer: str, quiz: str, who: str) -> str:
+    """The letter under which `who` sees the bank's option `answer` in `quiz`."""
+    return LETTERS[_order(quiz, who).index(LETTERS.index(answer))]
+
+
+def show_options(quiz: str, options: list[str]) -> None:
+    """Display a choice question's options in the student's own order. A kernel that does not
+    know whose quiz it is (a grading sandbox started ahead) says so instead of guessing."""
+    from celerylab_course import papers
+
+    try:
+        who = papers.student()
+    except AssertionError:
+        print("Options: shown in your lab (their order is your own).")
+        return
+    order = _order(quiz, who)
+    text = "\n".join(f"- **{LETTERS[n]}.** {options[i]}" for n, i in enumerate(order))
+    try:
+        from IPython.display import Markdown, display
+    except ImportError:  # outside Jupyter: plain text serves as well
+        print(text)
+    else:
+        display(Markdown(text))
+
+
+def solve_choice(answer: str, quiz: str) -> str:
+    """The key in the current student's letters (the source notebook's solution)."""
+    from celerylab_course import papers
+
+    return student_letter(answer, quiz, papers.student())
+
+
+def check_choice(qid: str, given: object, answer: str, explanation: str, shuffle: str = "") -> None:
+    """`answer` is the bank's letter; with `shuffle` (the quiz) it is mapped to the letters of
+    the submitting student (CELERYLAB_STUDENT: grading without it is an error)."""
     letter = _letter(given)
+    if shuffle:
+        from celerylab_course import papers
+
+        answer = student_letter(answer, shuffle, papers.student(grading=True))
     _verdict(letter == answer, qid, explanation, f"you chose {letter}; the answer is {answer}.")
 
 

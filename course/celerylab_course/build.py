@@ -88,7 +88,8 @@ def build_source(curriculum: Curriculum, source: Path) -> list[str]:
 def _part(module, name: str) -> str:
     for p in module.practicals:
         if p.assignment == name:
-            return f"Lab: {p.title} ({notebooks._h(p.hours)})"
+            optional = "" if p.graded else ", optional extension: feedback only, not graded"
+            return f"Lab: {p.title} ({notebooks._h(p.hours)}{optional})"
     return "Lessons"
 
 

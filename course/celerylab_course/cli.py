@@ -6,6 +6,8 @@ celerylab-course check                 fail when source/ or release/ drift or le
 celerylab-course progress GRADEBOOK_URL STUDENT   success criteria met, paths still locked
 celerylab-course certificates GRADEBOOK_URL STUDENT   exams passed; certificates paths require
 celerylab-course programme             every path, its modules, exam and capstone (Markdown)
+celerylab-course exam-item EXAM STUDENT SLOT   the pool item in a student's slot, with its key
+                                       and explanation (graders' model answer; staff only)
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("certificates", help="exams passed, and the certificates paths require")
     p.add_argument("db_url", help="nbgrader gradebook URL, e.g. sqlite:////srv/course/gradebook.db")
     p.add_argument("student")
+    p = sub.add_parser("exam-item", help="the pool item in a student's exam slot (graders)")
+    p.add_argument("exam")
+    p.add_argument("student")
+    p.add_argument("slot", type=int)
     args = parser.parse_args(argv)
 
     if args.command == "conformance":
@@ -82,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(programme.render(curriculum), end="")
         return 0
+    if args.command == "exam-item":
+        from celerylab_course import exams
+
+        return exams.print_item(curriculum, args.exam, args.student, args.slot)
     if args.command == "certificates":
         from celerylab_course import certificates
 

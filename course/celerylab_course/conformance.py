@@ -91,6 +91,16 @@ def rule_structure(ctx: Context) -> Iterator[Finding]:
                     m.code,
                     f"practical {p.title!r} assesses unknown activity {p.activity!r}",
                 )
+        optional = {p.assignment for p in m.practicals if not p.graded and p.assignment}
+        for crit in m.success_criteria:
+            if crit.assignment in optional:
+                yield Finding(
+                    FAIL,
+                    "structure",
+                    m.code,
+                    f"success criterion {crit.text!r} rests on {crit.assignment}, an optional "
+                    "(ungraded) extension students may skip",
+                )
     yield Finding(
         OK,
         "structure",
@@ -122,9 +132,16 @@ def rule_stated(ctx: Context) -> Iterator[Finding]:
             f"(spec: {q['questions']} / {q['minutes']})",
         )
         if "practical_hours" in stated:
-            got = m.practicals[0].hours
+            # Every graded practical counts: a second lab is more graded work than the spec's.
+            graded = [p for p in m.practicals if p.graded]
+            got = total(graded)
             want = Hours.of(stated["practical_hours"])
-            yield _ok(got == want, "stated", code, f"practical exercise {got} (spec: {want})")
+            yield _ok(
+                got == want,
+                "stated",
+                code,
+                f"graded practical exercises {got} over {len(graded)} lab(s) (spec: {want})",
+            )
 
 
 def rule_hours(ctx: Context) -> Iterator[Finding]:
@@ -170,7 +187,7 @@ def rule_practical_hours(ctx: Context) -> Iterator[Finding]:
     for m in ctx.curriculum.modules.values():
         if m.origin != "designed":
             continue
-        hours = total(m.practicals)
+        hours = total(p for p in m.practicals if p.graded)
         yield _ok(
             hours.within(rng),
             "practical-hours",

@@ -90,6 +90,7 @@ class Practical:
     activity: str
     assignment: str | None
     requirements: tuple[str, ...]
+    graded: bool = True  # False: an optional extension (feedback only, outside the graded hours)
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,7 @@ def _module(d: dict, file: Path) -> Module:
                 p["activity"],
                 p.get("assignment"),
                 tuple(p.get("requirements", ())),
+                p.get("graded", True),
             )
             for p in a["practicals"]
         ),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -229,12 +230,39 @@ PAPER_NOTE = (
 )
 
 
+def reason_cells(curriculum: Curriculum, exam: Exam, n: int) -> list:
+    """A True/False slot's justification, graded by rubric in formgrader (rules.yaml's
+    true_false_reason, as for quizzes): the choice stays autograded. The statement differs per
+    student, so the graders' model answer is the pool item's explanation, found by the item id
+    `celerylab-course` prints for the student's slot."""
+    reason = curriculum.rules.true_false_reason
+    criteria = "\n".join(f"- {c}" for c in reason["criteria"])
+    return [
+        notebooks.readonly(
+            f"**Explain your reasoning** for question {n} in the cell below "
+            f"({reason['points']} points, graded by your instructor). It is marked on:\n\n"
+            f"{criteria}",
+            f"{exam.id}-q{n:02d}-rubric",
+            "markdown",
+        ),
+        notebooks.manual(
+            "**Model answer (instructors only).** The statement is drawn per student: the "
+            "explanation of the student's item in course/exams/pools/ "
+            f"(`celerylab-course exam-item {exam.id} <student> {n}` names it).",
+            f"{exam.id}-q{n:02d}-reasoning",
+            reason["points"],
+        ),
+    ]
+
+
 def theory_notebook(curriculum: Curriculum, exam: Exam):
     """One notebook for every student: each slot shows the student's own question (papers.show,
     from pool.json) and its hidden test carries the keys of the whole pool, so the paper is
-    drawn again, for the submitting student, when graded."""
+    drawn again, for the submitting student, when graded. True/False slots (the same slots on
+    every paper) add a justification graded by rubric."""
     header = _header(curriculum, exam, THEORY) + "\n\n" + PAPER_NOTE
     cells = [notebooks.readonly(header, f"{exam.id}-theory-header", "markdown")]
+    tf_slots = set(papers.slots_of(spec(curriculum, exam, False), "true_false"))
     blob = repr(json.dumps(spec(curriculum, exam, True), separators=(",", ":")))
     cells.append(
         notebooks.readonly("from celerylab_course import papers", f"{exam.id}-imports", "code")
@@ -257,6 +285,8 @@ def theory_notebook(curriculum: Curriculum, exam: Exam):
                 1,
             ),
         ]
+        if n in tf_slots:
+            cells += reason_cells(curriculum, exam, n)
     return notebooks.notebook(cells, f"{exam.id}-theory")
 
 
@@ -281,3 +311,21 @@ def build(curriculum: Curriculum, exam: Exam, out: Path) -> None:
         else:
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, out / rel)
+
+
+def print_item(curriculum: Curriculum, exam_id: str, student: str, slot: int) -> int:
+    """Print the item in `student`'s slot `slot` as they saw it, with its key and explanation
+    (for graders marking a justification). Exit status 2 on an unknown exam or slot."""
+    e = load(curriculum).get(exam_id)
+    drawn = paper(curriculum, e, student) if e else []
+    if not 1 <= slot <= len(drawn):
+        print(f"celerylab-course: no slot {slot} in {exam_id}'s papers", file=sys.stderr)
+        return 2
+    q = drawn[slot - 1]
+    key = q.answers if q.type == "fill_blank" else q.answer
+    print(f"{exam_id} · {student} · slot {slot}: {q.id} ({q.type}, {q.difficulty})")
+    print(q.prompt)
+    for letter, option in zip(papers.LETTERS, q.options, strict=False):
+        print(f"  {letter}. {option}")
+    print(f"key: {key!r}\nexplanation: {q.explanation}")
+    return 0

@@ -3,7 +3,9 @@
 - tf-reason: "True/False Questions ... Include explanation requirements". Every True/False item
   of a quiz asks for its justification, graded by rubric: its source notebook has the item's
   manually graded `<id>-reasoning` cell (quizgen adds it with rules.yaml's true_false_reason
-  unless the item carries a rubric of its own).
+  unless the item carries a rubric of its own). Every ready exam likewise: its papers put the
+  True/False items in the same slots for every student, and each of those slots of the theory
+  notebook has its manually graded `<exam>-qNN-reasoning` cell.
 - scenario-written: "Scenario Analysis: real-world problem solving, design decision evaluation".
   At least rules.yaml's written_scenario_share of a bank's scenario items ask for the decision
   argued in writing: they carry a rubric (and their explanation is the graders' model answer).
@@ -51,6 +53,26 @@ def rule_tf_reason(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def rule_exam_tf_reason(ctx: Context) -> Iterator[Finding]:
+    from celerylab_course import exams, papers
+
+    for e in sorted(exams.load(ctx.curriculum).values(), key=lambda e: e.id):
+        notebook = ctx.repo / "source" / e.id / f"{exams.THEORY}.ipynb"
+        if e.status != "ready" or e.path not in ctx.curriculum.paths or not notebook.is_file():
+            continue  # rule_exams reports an exam that is not built
+        slots = papers.slots_of(exams.spec(ctx.curriculum, e, private=False), "true_false")
+        manual = _manual_cells(notebook)
+        missing = [n for n in slots if f"{e.id}-q{n:02d}-reasoning" not in manual]
+        yield Finding(
+            FAIL if missing or not slots else OK,
+            "tf-reason",
+            e.id,
+            f"{len(slots) - len(missing)} of {len(slots)} True/False slots ask for a "
+            "justification graded by rubric"
+            + (f"; none for slot(s) {', '.join(map(str, missing))}" if missing else ""),
+        )
+
+
 def rule_scenario_written(ctx: Context) -> Iterator[Finding]:
     share = ctx.curriculum.rules.written_scenario_share
     for code, bank in sorted(ctx.curriculum.banks.items()):
@@ -68,4 +90,4 @@ def rule_scenario_written(ctx: Context) -> Iterator[Finding]:
         )
 
 
-RULES = [rule_tf_reason, rule_scenario_written]
+RULES = [rule_tf_reason, rule_exam_tf_reason, rule_scenario_written]

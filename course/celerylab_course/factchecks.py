@@ -1,4 +1,4 @@
-"""Bank keys that running Celery can settle, settled by running it.
+"""Bank and exam-pool keys that running Celery can settle, settled by running it.
 
 Each check runs the installed (pinned) Celery against a real Redis and returns what it observed:
 for a True/False item, whether the statement holds; for a choice item, a phrase the right
@@ -192,6 +192,59 @@ def chord_body_runs_after_failure(redis_url: str) -> bool:
     return redis.Redis.from_url(redis_url).get(key) == b"1"
 
 
+def unknown_id_is_pending(redis_url: str) -> bool:
+    """xa3-q04: the state of a task id that was never sent is PENDING."""
+    from celery.result import AsyncResult
+
+    with _app(redis_url) as app:
+        return AsyncResult(uuid.uuid4().hex, app=app).state == "PENDING"
+
+
+def default_queue_is_celery(redis_url: str) -> bool:
+    """xe15-q04: a task sent without routing goes to the queue "celery" by default."""
+    app = Celery(f"factcheck-{uuid.uuid4().hex[:8]}", broker=redis_url)
+    try:
+        queue = app.amqp.router.route({}, "factcheck.any")["queue"]
+        return queue.name == "celery"
+    finally:
+        app.close()
+
+
+def router_none_falls_through(redis_url: str) -> bool:
+    """xe15-q05: a router returning None lets the next router decide."""
+    with _app(redis_url) as app:
+        app.conf.task_routes = (
+            lambda name, args, kwargs, options, task=None, **kw: None,
+            {"factcheck.*": {"queue": "second"}},
+        )
+        return app.amqp.router.route({}, "factcheck.any")["queue"].name == "second"
+
+
+def first_attempt_has_no_retries(redis_url: str) -> bool:
+    """xe16-q04: self.request.retries is 0 during a bound task's first attempt."""
+    with _app(redis_url) as app:
+
+        @app.task(bind=True)
+        def attempt(self) -> int:
+            return self.request.retries
+
+        with _worker(app):
+            return attempt.delay().get(timeout=TIMEOUT) == 0
+
+
+def task_subclass_registers(redis_url: str) -> bool:
+    """xe16-q05: defining a subclass of app.Task registers it as a task (it does not)."""
+    with _app(redis_url) as app:
+
+        class Audited(app.Task):
+            name = "factcheck.audited"
+
+            def run(self) -> None:
+                return None
+
+        return Audited.name in app.tasks
+
+
 #: Question id -> its check. A True/False item's check returns the statement's truth; a choice
 #: item's check returns a phrase the keyed option must contain.
 CHECKS: dict[str, Callable[[str], bool | str]] = {
@@ -203,4 +256,11 @@ CHECKS: dict[str, Callable[[str], bool | str]] = {
     "f04-q06": track_started_reports_started,
     "f05-q06": unconsumed_queue_raises,
     "f06-q06": chord_body_runs_after_failure,
+    # the exams' own pools (course/exams/pools/)
+    "xa3-q04": unknown_id_is_pending,
+    "xe15-q04": default_queue_is_celery,
+    "xe15-q05": router_none_falls_through,
+    "xe16-q04": first_attempt_has_no_retries,
+    "xe16-q05": task_subclass_registers,
+    "xe17-q05": unconsumed_queue_raises,
 }

@@ -1,20 +1,24 @@
 """How far a student gets without knowing Celery: the papers students sit, and what
 knowledge-free strategies score on them.
 
-A *paper* is the list of questions one assignment shows: a module's quiz (its bank) or one
-student's exam paper (drawn for them, options in their shuffled order), for a sample of students.
+A *paper* is the list of questions one assignment shows one student: a module's quiz (its bank,
+options in the student's order) or the student's exam paper (drawn for them, options in their
+order), for a sample of students.
 The strategies need no knowledge of the subject: always the same letter with always the same
 True/False, always the longest option, or answering at random (its expected score). Only
 autograded points count, so the figures are an upper bound on what guessing earns.
 
-    python -m celerylab_course.integrity      # the highest knowledge-free score per paper
+    python -m celerylab_course.integrity              # the highest score per paper
+    python -m celerylab_course.integrity --students 500   # max/median/p95 over more papers
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from celerylab_course.curriculum import Curriculum, Question
 
@@ -22,8 +26,14 @@ LETTERS = "ABCD"
 CHOICE = ("multiple_choice", "scenario")
 #: Above this share of a paper's autograded points, guessing is a way through the paper.
 GUESS_LIMIT = 0.5
-#: Students whose exam papers are played: each draws a paper of their own.
+#: Students whose papers are played: each sits a paper of their own. The letters are permuted
+#: per paper (papers.letter_order), so a constant letter scores on every paper what it scores
+#: on the pool; more students show the spread of the draw itself (--students).
 SAMPLE_STUDENTS = tuple(f"student{n:02d}" for n in range(1, 13))
+
+
+def sample(n: int) -> tuple[str, ...]:
+    return tuple(f"student{i:02d}" for i in range(1, n + 1))
 
 
 @dataclass(frozen=True)
@@ -32,15 +42,36 @@ class Paper:
     questions: tuple[Question, ...]
 
 
-def quiz_papers(curriculum: Curriculum) -> list[Paper]:
+def quiz_paper(quiz: str, questions, who: str) -> tuple[Question, ...]:
+    """The quiz as `who` sees it: each choice's options in their order, the key following."""
+    from celerylab_course import answers, quizgen
+
+    out = []
+    for q in questions:
+        if quizgen.shuffled(q):
+            order = answers._order(quiz, who)
+            q = replace(
+                q,
+                options=tuple(q.options[i] for i in order),
+                answer=answers.student_letter(q.answer, quiz, who),
+            )
+        out.append(q)
+    return tuple(out)
+
+
+def quiz_papers(curriculum: Curriculum, students=SAMPLE_STUDENTS) -> list[Paper]:
     return [
-        Paper(m.quiz.assignment, curriculum.banks[m.code].questions)
+        Paper(
+            f"{m.quiz.assignment}/{who}",
+            quiz_paper(m.quiz.assignment, curriculum.banks[m.code].questions, who),
+        )
         for m in curriculum.modules.values()
         if m.quiz.assignment and m.code in curriculum.banks
+        for who in students
     ]
 
 
-def exam_papers(curriculum: Curriculum) -> list[Paper]:
+def exam_papers(curriculum: Curriculum, students=SAMPLE_STUDENTS) -> list[Paper]:
     from celerylab_course import exams
 
     found = []
@@ -49,16 +80,16 @@ def exam_papers(curriculum: Curriculum) -> list[Paper]:
             continue
         try:
             found += [
-                Paper(f"{e.id}/{who}", tuple(exams.paper(curriculum, e, who)))
-                for who in SAMPLE_STUDENTS
+                Paper(f"{e.id}/{who}", tuple(exams.paper(curriculum, e, who))) for who in students
             ]
         except exams.DrawError:
             continue  # the conformance rule exam-draw reports it; there is no paper to play
     return found
 
 
-def papers(curriculum: Curriculum) -> list[Paper]:
-    return sorted(quiz_papers(curriculum) + exam_papers(curriculum), key=lambda p: p.name)
+def papers(curriculum: Curriculum, students=SAMPLE_STUDENTS) -> list[Paper]:
+    found = quiz_papers(curriculum, students) + exam_papers(curriculum, students)
+    return sorted(found, key=lambda p: p.name)
 
 
 def is_choice(q: Question) -> bool:
@@ -113,25 +144,34 @@ def key_is_longest(q: Question) -> bool:
     return all(lengths[k] > n for i, n in enumerate(lengths) if i != k)
 
 
-def report(curriculum: Curriculum) -> str:
-    """The best knowledge-free score per quiz, and per exam over its sampled students' papers."""
+def report(curriculum: Curriculum, students=SAMPLE_STUDENTS) -> tuple[str, float]:
+    """(the best knowledge-free score per quiz and exam over its sampled students' papers, with
+    the median and 95th percentile of the per-paper best; the highest score of all)."""
+    scores: dict[str, list[float]] = {}
     worst: dict[str, tuple[float, str]] = {}
-    for p in papers(curriculum):
+    for p in papers(curriculum, students):
         name, score = best(p)
         assignment, _, who = p.name.partition("/")
-        what = f"{name} ({who}'s paper)" if who else name
-        worst[assignment] = max(worst.get(assignment, (-1.0, "")), (score, what))
-    lines = [f"{'paper':<24} {'best':>5}  strategy"]
+        scores.setdefault(assignment, []).append(score)
+        worst[assignment] = max(worst.get(assignment, (-1.0, "")), (score, f"{name} ({who})"))
+    lines = [f"{'paper':<20} {'max':>5} {'median':>6} {'p95':>5}  best strategy (on whose paper)"]
     for assignment, (score, what) in sorted(worst.items()):
+        got = sorted(scores[assignment])
+        p95 = got[round(0.95 * (len(got) - 1))]
         flag = "  <- at or above the limit" if score >= GUESS_LIMIT else ""
-        lines.append(f"{assignment:<24} {score:>5.0%}  {what}{flag}")
-    return "\n".join(lines)
+        lines.append(
+            f"{assignment:<20} {score:>5.0%} {statistics.median(got):>6.0%} {p95:>5.0%}  "
+            f"{what}{flag}"
+        )
+    return "\n".join(lines), max(s for s, _ in worst.values())
 
 
-def main() -> int:
-    curriculum = Curriculum.load()
-    print(report(curriculum))
-    worst = max(best(p)[1] for p in papers(curriculum))
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m celerylab_course.integrity")
+    parser.add_argument("--students", type=int, default=len(SAMPLE_STUDENTS))
+    args = parser.parse_args(argv)
+    text, worst = report(Curriculum.load(), sample(args.students))
+    print(f"{args.students} students' papers per quiz and exam\n{text}")
     return 1 if worst >= GUESS_LIMIT else 0
 
 

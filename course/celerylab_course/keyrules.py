@@ -7,7 +7,7 @@
   the subject's words, and a choice key shown among another item's options is still one option
   of four there.)
 - guessing: no knowledge-free strategy (celerylab_course.integrity) earns half a paper's
-  autograded points.
+  autograded points, on any sampled student's paper of a quiz or exam.
 
 conformance.run() runs RULES after its own; each rule yields conformance.Finding.
 """
@@ -85,25 +85,34 @@ def echoes(questions) -> list[str]:
     return found
 
 
-def rule_answer_echo(ctx: Context) -> Iterator[Finding]:
+def _by_assignment(ctx: Context) -> dict[str, list]:
+    """Each quiz's and exam's sampled papers (one per student), by assignment."""
+    found: dict[str, list] = {}
     for paper in integrity.papers(ctx.curriculum):
-        problems = echoes(paper.questions)
+        found.setdefault(paper.name.partition("/")[0], []).append(paper)
+    return found
+
+
+def rule_answer_echo(ctx: Context) -> Iterator[Finding]:
+    for assignment, sat in sorted(_by_assignment(ctx).items()):
+        problems = sorted({p for paper in sat for p in echoes(paper.questions)})
         yield Finding(
             FAIL if problems else OK,
             "answer-echo",
-            paper.name,
-            "; ".join(problems) or "no answer appears in another item on the paper",
+            assignment,
+            "; ".join(problems) or "no answer appears in another item on any sampled paper",
         )
 
 
 def rule_guessing(ctx: Context) -> Iterator[Finding]:
-    for paper in integrity.papers(ctx.curriculum):
-        name, score = integrity.best(paper)
+    for assignment, sat in sorted(_by_assignment(ctx).items()):
+        (name, score), paper = max(((integrity.best(p), p) for p in sat), key=lambda x: x[0][1])
         yield Finding(
             OK if score < integrity.GUESS_LIMIT else FAIL,
             "guessing",
-            paper.name,
-            f"best knowledge-free strategy ({name}) earns {score:.0%} of the autograded points "
+            assignment,
+            f"best knowledge-free strategy ({name}, on {paper.name}) earns {score:.0%} of the "
+            f"autograded points, on the worst of {len(sat)} students' papers "
             f"(limit: below {integrity.GUESS_LIMIT:.0%})",
         )
 

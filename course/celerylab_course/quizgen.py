@@ -6,6 +6,11 @@ form and whose hidden part checks the answer itself with `celerylab_course.answe
 explanation as feedback. Scenario questions with a rubric, and every True/False question (its
 justification: rules.yaml's true_false_reason unless the item has a rubric), add a manually
 graded answer whose criteria are shown to the student.
+
+A choice question's options are shown by a read-only code cell (`answers.show_options`) in an
+order of the student's own, seeded by quiz and student; the solution and the hidden check name
+the bank's key and map it to the student's letters (`shuffle=<quiz>`), so the key a student can
+guess from the bank's order is worth nothing.
 """
 
 from __future__ import annotations
@@ -58,9 +63,16 @@ def matching_key(q: Question) -> dict[int, str]:
     return {n: letters[d] for n, (_, d) in enumerate(q.pairs, 1)}
 
 
+def shuffled(q: Question) -> bool:
+    """The question's options are shown in each student's own order."""
+    return q.type in ("multiple_choice", "scenario") and bool(q.options) and q.autograded
+
+
 def prompt(q: Question, number: int) -> str:
     lines = [f"### Question {number} · {TYPE_NAMES[q.type]} · {q.difficulty}", "", q.prompt, ""]
-    if q.type in ("multiple_choice", "scenario") and q.options:
+    if shuffled(q):
+        lines += ["Run the cell below to show the options (their order is your own).", ""]
+    elif q.type in ("multiple_choice", "scenario") and q.options:
         lines += [*_options(q.options), ""]
     if q.type == "matching":
         lines += [
@@ -78,7 +90,9 @@ def prompt(q: Question, number: int) -> str:
     return "\n".join(lines).strip()
 
 
-def _key(q: Question) -> str:
+def _key(q: Question, quiz: str) -> str:
+    if shuffled(q):
+        return f"answers.solve_choice({q.answer!r}, {quiz!r})"
     if q.type == "true_false":
         return repr(q.answer)
     if q.type == "fill_blank":
@@ -88,13 +102,13 @@ def _key(q: Question) -> str:
     return repr(q.answer)
 
 
-def _check(q: Question) -> tuple[str, str]:
+def _check(q: Question, quiz: str) -> tuple[str, str]:
     """(visible format check, hidden answer check) for the question's test cell."""
     var, expl = variable(q), repr(q.explanation)
     if q.type in ("multiple_choice", "scenario"):
         return (
             f"answers.format_choice({var})",
-            f"answers.check_choice({q.id!r}, {var}, {q.answer!r}, {expl})",
+            f"answers.check_choice({q.id!r}, {var}, {q.answer!r}, {expl}, shuffle={quiz!r})",
         )
     if q.type == "true_false":
         return (
@@ -121,14 +135,20 @@ def with_reason(q: Question, reason: dict) -> Question:
     return replace(q, rubric=tuple(reason["criteria"]), rubric_points=reason["points"])
 
 
-def question_cells(q: Question, number: int) -> list[NotebookNode]:
+def question_cells(q: Question, number: int, quiz: str) -> list[NotebookNode]:
     cells = [nb.readonly(prompt(q, number), f"{q.id}-prompt", "markdown")]
+    if shuffled(q):
+        show = f"from celerylab_course import answers\n\nanswers.show_options({quiz!r}, [\n"
+        show += "".join(f"    {o!r},\n" for o in q.options) + "])"
+        cells.append(nb.readonly(show, f"{q.id}-options", "code"))
     if q.autograded:
         var = variable(q)
         cells.append(
-            nb.answer(f"### BEGIN SOLUTION\n{var} = {_key(q)}\n### END SOLUTION", f"{q.id}-answer")
+            nb.answer(
+                f"### BEGIN SOLUTION\n{var} = {_key(q, quiz)}\n### END SOLUTION", f"{q.id}-answer"
+            )
         )
-        visible, hidden = _check(q)
+        visible, hidden = _check(q, quiz)
         cells.append(
             nb.tests(
                 "from celerylab_course import answers\n\n"
@@ -185,5 +205,5 @@ def quiz_notebook(curriculum: Curriculum, module: Module, bank: Bank) -> Noteboo
         )
     ]
     for n, q in enumerate(bank.questions, 1):
-        cells += question_cells(with_reason(q, reason), n)
+        cells += question_cells(with_reason(q, reason), n, quiz.assignment)
     return nb.notebook(cells, f"{module.short.lower()}-quiz")
