@@ -320,10 +320,16 @@ def test_the_new_courses_instructor_finds_formgrader_and_grade_all(new_course, b
         page.close()
 
 
-def test_release_and_collect_warn_about_nothing_and_exports_carry_names(new_course):
-    released = in_course(
+@pytest.fixture(scope="module")
+def released(new_course) -> str:
+    """The instructor releases ps1 (once, whichever test asks first: pytest-playwright's browser
+    parametrization reorders the browser tests after the others)."""
+    return in_course(
         NEW_COURSE, "nbgrader generate_assignment ps1 && nbgrader release_assignment ps1"
     )
+
+
+def test_release_and_collect_warn_about_nothing_and_exports_carry_names(new_course, released):
     assert "WARNING" not in released, released
     # A submission as the exchange service files it: under the student's name, as the
     # exchange's own user (the course container's user too).
@@ -344,8 +350,8 @@ def test_release_and_collect_warn_about_nothing_and_exports_carry_names(new_cour
     assert "Ulla" in exported and "ulla@uni.example" in exported, exported
 
 
-def test_formgraders_file_links_open_the_courses_own_lab(new_course, browser):  # noqa: F811
-    """Formgrader's assignment and Preview links (ps1 is released above) led to /hub/tree/… (404).
+def test_formgraders_file_links_open_the_courses_own_lab(new_course, released, browser):  # noqa: F811
+    """Formgrader's assignment and Preview links (of the released ps1) led to /hub/tree/… (404).
     They land in the course's own JupyterLab, on the course's origin, at the folder they name."""
     page = log_in(browser, "ines", instructor_password(new_course), "/hub/home")
     course = service_url(f"formgrader-{NEW_COURSE}")
