@@ -221,6 +221,56 @@ def test_f04_shows_backends_states_progress_and_result_hygiene(tmp_path_factory)
     assert rows_after and max(rows_before, default=0) <= 3 < min(rows_after), timeline.group(0)
 
 
+# ---------------------------------------------------------------- F05
+
+
+@pytest.mark.redis
+def test_f05_shows_messages_routing_consumption_and_priorities(tmp_path_factory):
+    out = printed("f05-lessons", tmp_path_factory)
+    expected = [
+        "'task': 'f05.media.resize'",  # the raw message's headers...
+        "'argsrepr': \"('cat.png',)\"",
+        "body      : ['cat.png'] {'size': 'thumbnail'} | embed keys:",
+        "['callbacks', 'chain', 'chord', 'errbacks']",
+        "same id in headers and result: True",
+        "LLEN f05.parked -> 1",  # a queue nobody consumes keeps its message
+        "SMEMBERS _kombu.binding.f05.parked -> ['f05.parked<sep><sep>f05.parked']",
+        "f05.nap        while running: 0 unacked",  # early acknowledgement
+        "f05.nap_late   while running: 1 unacked",  # acks_late holds the message
+        "visibility timeout: 3600 s",
+        "max_retries=0: OperationalError after",
+        "Error 111 connecting to 127.0.0.1:1. Connection refused.",
+        "kwargs={'size': 'poster'}",  # the routing function reads the arguments
+        "-> f05.bulk",
+        "f05.reports.build  kwargs={}",
+        "'queue': 'celery', 'priority': 0",  # delivery_info seen by the worker
+        "waiting: {'f05.orders.eu': 1, 'f05.orders.audit': 2}",  # a topic exchange copies
+        "notify.sms   -> QueueNotFound: \"Queue 'notify' missing from task_queues\"",
+        "messages waiting before and after: 1 -> 1",  # no queue bound: the message is dropped
+        "waiting in f05.reports: 1 | state: PENDING",
+        "after add_consumer: report monday",
+        "left in Redis: 0",  # the worker reserved everything it could
+        "WorkerLostError: Worker exited prematurely: signal 9 (SIGKILL)",
+        "crash_once: ran again after the crash and finished | state: SUCCESS",
+        "'ok': 'add consumer f05.reprots'",  # a misspelt queue is consumed without complaint
+        "active queues now: ['celery', 'f05.reprots']",
+        "the high-priority tasks ran first, though sent last: True",
+        "f05.media    waiting in Redis: 3",  # all priority lists counted
+        "f05.reports  waiting in Redis: 1",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F05 lesson output lacks {missing}"
+    active = re.search(r"active queues: (\[[^\]]*\])", out)
+    assert active and "'f05.reports'" in active.group(1), "add_consumer adds the queue"
+    with_retries = re.search(r"max_retries=3: OperationalError after ([\d.]+) s", out)
+    assert with_retries and float(with_retries.group(1)) >= 0.3, "the retry policy waited"
+    # head-of-line blocking: four 0.3 s tasks on two processes are ahead of the quick task
+    same = re.search(r"same queue, sent with the burst   : waited ([\d.]+) s", out)
+    assert same and float(same.group(1)) >= 0.25, "the quick task waited behind the burst"
+    late = re.search(r"own queue, sent 0.1 s after burst : waited ([\d.]+) s", out)
+    assert late and float(late.group(1)) >= 0.15, "a queue of its own does not free a process"
+
+
 # ---------------------------------------------------------------- the Compose checker
 
 GOOD = """
