@@ -33,6 +33,7 @@ OUTPUT_TESTED = {
         "f03-lessons",
         "f04-lessons",
         "f05-lessons",
+        "f06-lessons",
     ),
     "test_lessons_professional.py": ("p09-lessons", "p10-lessons"),
     "test_lessons_track_a.py": ("a1-lessons", "a2-lessons", "a3-lessons"),

@@ -271,6 +271,59 @@ def test_f05_shows_messages_routing_consumption_and_priorities(tmp_path_factory)
     assert late and float(late.group(1)) >= 0.15, "a queue of its own does not free a process"
 
 
+# ---------------------------------------------------------------- F06
+
+
+@pytest.mark.redis
+def test_f06_shows_signatures_chains_chords_and_patterns(tmp_path_factory):
+    out = printed("f06-lessons", tmp_path_factory)
+    expected = [
+        "'subtask_type': None, 'immutable': False}",  # a signature is a dict
+        "by name   : f06.add(4, 5) -> 9",
+        "sig() returned: 5 | type: int",  # calling a signature runs it in the caller
+        "add.s(10).delay(5)        -> 15",  # new arguments are prepended
+        "notify.si(...).delay(99)  -> notified: import finished",
+        "partial.clone(args=(1,)): f06.add(1, 10)",
+        "| ran 0.5 s later on queue celery",  # the countdown travelled with the signature
+        "same id when sent      : True | result: 42",  # freeze()
+        "restored   : f06.add(1) -> 42",
+        "callback : notified: 4",
+        "errback  : f06.fragile",  # the errback ran in the worker
+        "the parent's get() raised: add() takes 2 positional arguments but 3 were given",
+        "parent state: FAILURE | callbacks sent: []",
+        "(1 + 2) * 10 + 5 = 35",
+        "group | sig is a _chord",
+        "and carries       : [('f06.add', [5]), ('f06.mul', [10])]",  # the rest of the chain
+        "TypeError in the second step: add() missing 1 required positional argument: 'b'",
+        "states, last to first: ['FAILURE', 'FAILURE', 'SUCCESS']",
+        "chain errback: f06.fragile",
+        "a mutable step got the previous result too: notify() takes 1 positional argument",
+        "results, in group order: [0, 1, 4, 9, 16, 25]",
+        "naps: [0.4, 0.1, 0.2]",
+        "one chain failed, the others finished: [20, ValueError('three is not allowed'), 40]",
+        "ready: True | completed: 4 of 5 | failed: True",
+        "restored by id: True | members: 5",
+        "top words: {'the': 4, 'cat': 3, 'sat': 2}",
+        "keys while running: ['celery-taskset-meta-<group>.s']",
+        "immutable body: notified: album published",
+        "the caller's get() raised: ValueError('three is not allowed')",
+        "body state: FAILURE | a ChordError reached the errback: True",
+        "group of 100  sum  9900 | new result keys: 100",
+        "chunks of 25  sum  9900 | new result keys: 4",
+        "starmap       sum  9900 | new result keys: 1",
+        "RuntimeError: Never call result.get() within a task!",
+        "sum: 10 | root id to search for in Flower:",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F06 lesson output lacks {missing}"
+    ids = re.search(r"middle step saw root/parent: (\w+) / (\w+)\nfirst step's id +: (\w+)", out)
+    assert ids and ids.group(1) == ids.group(2) == ids.group(3), "root and parent link the chain"
+    slowest = re.search(r"total: 0.7 after ([\d.]+) s", out)
+    assert slowest and float(slowest.group(1)) >= 0.6, "a chord waits for its slowest member"
+    writes = [int(n) for n in re.findall(r"chord of +\d+ -> (\d+) result writes", out)]
+    assert len(writes) == 2 and writes[1] - writes[0] == 15, "one write more per header member"
+
+
 # ---------------------------------------------------------------- the Compose checker
 
 GOOD = """
