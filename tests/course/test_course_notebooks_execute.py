@@ -27,7 +27,14 @@ OUTPUT_TESTED = {
         "e18-lessons",
         "e19-lessons",
     ),
-    "test_lessons_foundation.py": ("f01-lessons", "f02-lessons", "f03-lessons", "f04-lessons"),
+    "test_lessons_foundation.py": (
+        "f01-lessons",
+        "f02-lessons",
+        "f03-lessons",
+        "f04-lessons",
+        "f05-lessons",
+        "f06-lessons",
+    ),
     "test_lessons_professional.py": ("p09-lessons", "p10-lessons", "p11-lessons", "p12-lessons"),
     "test_lessons_track_a.py": ("a1-lessons", "a2-lessons", "a3-lessons"),
 }

@@ -221,6 +221,109 @@ def test_f04_shows_backends_states_progress_and_result_hygiene(tmp_path_factory)
     assert rows_after and max(rows_before, default=0) <= 3 < min(rows_after), timeline.group(0)
 
 
+# ---------------------------------------------------------------- F05
+
+
+@pytest.mark.redis
+def test_f05_shows_messages_routing_consumption_and_priorities(tmp_path_factory):
+    out = printed("f05-lessons", tmp_path_factory)
+    expected = [
+        "'task': 'f05.media.resize'",  # the raw message's headers...
+        "'argsrepr': \"('cat.png',)\"",
+        "body      : ['cat.png'] {'size': 'thumbnail'} | embed keys:",
+        "['callbacks', 'chain', 'chord', 'errbacks']",
+        "same id in headers and result: True",
+        "LLEN f05.parked -> 1",  # a queue nobody consumes keeps its message
+        "SMEMBERS _kombu.binding.f05.parked -> ['f05.parked<sep><sep>f05.parked']",
+        "f05.nap        while running: 0 unacked",  # early acknowledgement
+        "f05.nap_late   while running: 1 unacked",  # acks_late holds the message
+        "visibility timeout: 3600 s",
+        "max_retries=0: OperationalError after",
+        "Error 111 connecting to 127.0.0.1:1. Connection refused.",
+        "kwargs={'size': 'poster'}",  # the routing function reads the arguments
+        "-> f05.bulk",
+        "f05.reports.build  kwargs={}",
+        "'queue': 'celery', 'priority': 0",  # delivery_info seen by the worker
+        "waiting: {'f05.orders.eu': 1, 'f05.orders.audit': 2}",  # a topic exchange copies
+        "notify.sms   -> QueueNotFound: \"Queue 'notify' missing from task_queues\"",
+        "messages waiting before and after: 1 -> 1",  # no queue bound: the message is dropped
+        "waiting in f05.reports: 1 | state: PENDING",
+        "after add_consumer: report monday",
+        "left in Redis: 0",  # the worker reserved everything it could
+        "WorkerLostError: Worker exited prematurely: signal 9 (SIGKILL)",
+        "crash_once: ran again after the crash and finished | state: SUCCESS",
+        "'ok': 'add consumer f05.reprots'",  # a misspelt queue is consumed without complaint
+        "active queues now: ['celery', 'f05.reprots']",
+        "the high-priority tasks ran first, though sent last: True",
+        "f05.media    waiting in Redis: 3",  # all priority lists counted
+        "f05.reports  waiting in Redis: 1",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F05 lesson output lacks {missing}"
+    active = re.search(r"active queues: (\[[^\]]*\])", out)
+    assert active and "'f05.reports'" in active.group(1), "add_consumer adds the queue"
+    with_retries = re.search(r"max_retries=3: OperationalError after ([\d.]+) s", out)
+    assert with_retries and float(with_retries.group(1)) >= 0.3, "the retry policy waited"
+    # head-of-line blocking: four 0.3 s tasks on two processes are ahead of the quick task
+    same = re.search(r"same queue, sent with the burst   : waited ([\d.]+) s", out)
+    assert same and float(same.group(1)) >= 0.25, "the quick task waited behind the burst"
+    late = re.search(r"own queue, sent 0.1 s after burst : waited ([\d.]+) s", out)
+    assert late and float(late.group(1)) >= 0.15, "a queue of its own does not free a process"
+
+
+# ---------------------------------------------------------------- F06
+
+
+@pytest.mark.redis
+def test_f06_shows_signatures_chains_chords_and_patterns(tmp_path_factory):
+    out = printed("f06-lessons", tmp_path_factory)
+    expected = [
+        "'subtask_type': None, 'immutable': False}",  # a signature is a dict
+        "by name   : f06.add(4, 5) -> 9",
+        "sig() returned: 5 | type: int",  # calling a signature runs it in the caller
+        "add.s(10).delay(5)        -> 15",  # new arguments are prepended
+        "notify.si(...).delay(99)  -> notified: import finished",
+        "partial.clone(args=(1,)): f06.add(1, 10)",
+        "| ran 0.5 s later on queue celery",  # the countdown travelled with the signature
+        "same id when sent      : True | result: 42",  # freeze()
+        "restored   : f06.add(1) -> 42",
+        "callback : notified: 4",
+        "errback  : f06.fragile",  # the errback ran in the worker
+        "the parent's get() raised: add() takes 2 positional arguments but 3 were given",
+        "parent state: FAILURE | callbacks sent: []",
+        "(1 + 2) * 10 + 5 = 35",
+        "group | sig is a _chord",
+        "and carries       : [('f06.add', [5]), ('f06.mul', [10])]",  # the rest of the chain
+        "TypeError in the second step: add() missing 1 required positional argument: 'b'",
+        "states, last to first: ['FAILURE', 'FAILURE', 'SUCCESS']",
+        "chain errback: f06.fragile",
+        "a mutable step got the previous result too: notify() takes 1 positional argument",
+        "results, in group order: [0, 1, 4, 9, 16, 25]",
+        "naps: [0.4, 0.1, 0.2]",
+        "one chain failed, the others finished: [20, ValueError('three is not allowed'), 40]",
+        "ready: True | completed: 4 of 5 | failed: True",
+        "restored by id: True | members: 5",
+        "top words: {'the': 4, 'cat': 3, 'sat': 2}",
+        "keys while running: ['celery-taskset-meta-<group>.s']",
+        "immutable body: notified: album published",
+        "the caller's get() raised: ValueError('three is not allowed')",
+        "body state: FAILURE | a ChordError reached the errback: True",
+        "group of 100  sum  9900 | new result keys: 100",
+        "chunks of 25  sum  9900 | new result keys: 4",
+        "starmap       sum  9900 | new result keys: 1",
+        "RuntimeError: Never call result.get() within a task!",
+        "sum: 10 | root id to search for in Flower:",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F06 lesson output lacks {missing}"
+    ids = re.search(r"middle step saw root/parent: (\w+) / (\w+)\nfirst step's id +: (\w+)", out)
+    assert ids and ids.group(1) == ids.group(2) == ids.group(3), "root and parent link the chain"
+    slowest = re.search(r"total: 0.7 after ([\d.]+) s", out)
+    assert slowest and float(slowest.group(1)) >= 0.6, "a chord waits for its slowest member"
+    writes = [int(n) for n in re.findall(r"chord of +\d+ -> (\d+) result writes", out)]
+    assert len(writes) == 2 and writes[1] - writes[0] == 15, "one write more per header member"
+
+
 # ---------------------------------------------------------------- the Compose checker
 
 GOOD = """
