@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from celerylab_course import certificates, conformance, exams
+from celerylab_course import certificates, conformance, exams, leakscan
+from celerylab_course.build import nbgrader_api
 from celerylab_course.conformance import mix_bounds
 from celerylab_course.curriculum import Curriculum
 from course_grading import autograde_many
@@ -77,6 +78,14 @@ def test_key_full_marks_release_fails_and_certificates_follow(exam, tmp_path, ca
     assert auto and all(score == top for score, top in auto.values()), (auto, key.feedback)
     assert blank.score < CURRICULUM.rules.pass_fraction * blank.max_score
     assert blank.score == 0, blank.feedback
+    # The feedback a student gets back carries none of the pool's answers (the blank paper's:
+    # the key's holds the model answers it was given as its own).
+    api = nbgrader_api(tmp_path / "course")
+    made = api.generate_feedback(exam, "blank", force=True)
+    assert made["success"], made["log"]
+    feedback = tmp_path / "course" / "feedback" / "blank"
+    assert list(feedback.rglob("*.html")), made["log"]
+    assert leakscan.main(["--feedback", str(feedback)]) == 0, capsys.readouterr().out
 
     def certificate(student):
         outcomes = certificates.evaluate(CURRICULUM, key.db_url, student)
