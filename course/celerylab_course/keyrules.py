@@ -2,10 +2,9 @@
 
 - key-letters: no letter holds more than 35% of a bank's choice keys.
 - key-longest: the key is the strictly longest option in at most 40% of a bank's choice items.
-- answer-echo: no fill-in answer appears among another item's options on the same paper, quiz
-  or exam: a student who must write "acks_late" finds it offered next door. (Prompts may name
-  the subject's words, and a choice key shown among another item's options is still one option
-  of four there.)
+- answer-echo: no fill-in answer appears in another item's prompt or options on the same paper,
+  quiz or exam: a student who must write "acks_late" finds it written next door. (A choice key
+  shown among another item's options is still one option of four there.)
 - guessing: no knowledge-free strategy (celerylab_course.integrity) earns half a paper's
   autograded points, on any sampled student's paper of a quiz or exam.
 
@@ -66,8 +65,8 @@ def answers_of(q: Question) -> list[str]:
 
 
 def _shown(q: Question) -> str:
-    """The text q offers as possible answers."""
-    return "\n".join([*q.options, *(t for pair in q.pairs for t in pair)])
+    """The text q shows a student: its prompt and what it offers as possible answers."""
+    return "\n".join([q.prompt, *q.options, *(t for pair in q.pairs for t in pair)])
 
 
 def echoes(questions) -> list[str]:

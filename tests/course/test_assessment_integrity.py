@@ -317,3 +317,13 @@ def test_a_tie_allows_either_nearest_split():
         {"basic": 5, "intermediate": 7, "advanced": 3},
     ):
         assert splitrules.distance(counts, shares, 15) == pytest.approx(1.0)
+
+
+def test_answer_written_in_another_items_prompt_fails(course):
+    def echo(questions):
+        blank = next(q for q in questions if q["type"] == "fill_blank")
+        other = next(q for q in questions if q["type"] == "multiple_choice")
+        other["prompt"] += f" (Hint: `{blank['answers'][0]}`.)"
+
+    _edit_bank(course, "F02-FIRST-APP", echo)
+    assert "f02-quiz" in _failures(course, "answer-echo")
