@@ -245,6 +245,50 @@ def task_subclass_registers(redis_url: str) -> bool:
         return Audited.name in app.tasks
 
 
+def prefetch_is_multiplier_times_concurrency(redis_url: str) -> bool:
+    """xe18-q04: with concurrency 8 and worker_prefetch_multiplier 4, a worker reserves up to 32."""
+    with (
+        _app(redis_url, worker_prefetch_multiplier=4) as app,
+        start_worker(
+            app, pool="threads", concurrency=8, perform_ping_check=False, shutdown_timeout=10
+        ) as worker,
+    ):
+        return worker.consumer.qos.value == 32
+
+
+def revoke_leaves_running_task(redis_url: str) -> bool:
+    """xe19-q03: revoke(tid) without terminate=True stops that task if it is already running."""
+    import time
+
+    from redis import Redis
+
+    flags = Redis.from_url(redis_url)
+    started = f"factcheck-started-{uuid.uuid4().hex}"
+    with _app(redis_url) as app:
+
+        @app.task
+        def slow(flag: str) -> str:
+            Redis.from_url(redis_url).set(flag, 1, ex=60)
+            time.sleep(1.5)
+            return "finished"
+
+        with start_worker(
+            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
+        ):
+            result = slow.delay(started)
+            deadline = time.monotonic() + TIMEOUT
+            while not flags.exists(started):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the task never started")
+                time.sleep(0.05)
+            app.control.revoke(result.id)
+            try:
+                finished = result.get(timeout=TIMEOUT) == "finished"
+            except Exception:  # revoked, or anything else: it did not run to its end
+                finished = False
+    return not finished
+
+
 #: Question id -> its check. A True/False item's check returns the statement's truth; a choice
 #: item's check returns a phrase the keyed option must contain.
 CHECKS: dict[str, Callable[[str], bool | str]] = {
@@ -263,4 +307,6 @@ CHECKS: dict[str, Callable[[str], bool | str]] = {
     "xe16-q04": first_attempt_has_no_retries,
     "xe16-q05": task_subclass_registers,
     "xe17-q05": unconsumed_queue_raises,
+    "xe18-q04": prefetch_is_multiplier_times_concurrency,
+    "xe19-q03": revoke_leaves_running_task,
 }
