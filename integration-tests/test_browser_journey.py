@@ -245,7 +245,11 @@ def sync_courses(credentials) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
+# Session-scoped, not module-scoped: pytest-playwright's browser parametrization reorders the
+# browser tests of every module ahead of the others, so a module fixture used by both kinds is
+# torn down in between and set up again, and the second `make courses` then finds the course
+# already there (what failed CI twice).
+@pytest.fixture(scope="session")
 def new_course(stack):
     """An admin declares a course while the hub runs and runs the one documented command twice."""
     declaration, roster = COURSES / f"{NEW_COURSE}.yaml", COURSES / f"{NEW_COURSE}.csv"
@@ -320,10 +324,9 @@ def test_the_new_courses_instructor_finds_formgrader_and_grade_all(new_course, b
         page.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def released(new_course) -> str:
-    """The instructor releases ps1 (once, whichever test asks first: pytest-playwright's browser
-    parametrization reorders the browser tests after the others)."""
+    """The instructor releases ps1, once, for whichever test asks first."""
     return in_course(
         NEW_COURSE, "nbgrader generate_assignment ps1 && nbgrader release_assignment ps1"
     )
