@@ -58,3 +58,13 @@ def redis_server():
 
     with RedisServer() as server:
         yield server
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A copy of course/ data for a test to break (seeded violations); source/ is still the
+    repository's."""
+    root = tmp_path / "course"
+    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
+        shutil.copytree(REPO / "course" / part, root / part)
+    return root

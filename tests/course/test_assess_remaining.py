@@ -162,14 +162,6 @@ def test_exam_item_command_names_the_students_item_for_graders(capsys):
 # ------------------------------------------------------------------ seeded violations
 
 
-@pytest.fixture
-def course(tmp_path):
-    root = tmp_path / "course"
-    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
-        shutil.copytree(REPO / "course" / part, root / part)
-    return root
-
-
 def _failures(course: Path, repo: Path = REPO) -> set[tuple[str, str]]:
     return {
         (f.rule, f.subject) for f in conformance.run(course, repo) if f.level == conformance.FAIL

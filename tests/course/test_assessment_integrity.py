@@ -2,7 +2,6 @@
 student can guess without knowing Celery, and checker rules that catch each kind of violation."""
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -126,14 +125,6 @@ def test_no_quiz_prompt_shows_an_example_letter():
 
 
 # ------------------------------------------------------------ checker rules, seeded violations
-
-
-@pytest.fixture
-def course(tmp_path):
-    root = tmp_path / "course"
-    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
-        shutil.copytree(REPO / "course" / part, root / part)
-    return root
 
 
 def _failures(course: Path, rule: str) -> set[str]:

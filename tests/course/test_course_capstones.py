@@ -2,7 +2,6 @@
 the untouched release stays below the pass mark; the points of its grade cells carry the spec's
 evaluation weights exactly (checked on the generated source, the notebook students receive)."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -46,15 +45,6 @@ def test_solution_full_marks_release_below_pass_mark(capstone, tmp_path):
 
 
 # ---------------------------------------------------------------- the conformance rules catch
-
-
-@pytest.fixture
-def course(tmp_path):
-    """A copy of course/ data to break; source/ is still the repository's."""
-    root = tmp_path / "course"
-    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
-        shutil.copytree(REPO / "course" / part, root / part)
-    return root
 
 
 def edit(path: Path, change) -> None:

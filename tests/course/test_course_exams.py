@@ -3,7 +3,6 @@ exam lasts 2-4 hours, a ready exam's key and solution autograde to full marks an
 release fails, and certificates (with Track A's Expert prerequisite) follow the pass rules."""
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -132,14 +131,6 @@ def test_release_holds_no_answers_of_the_pool():
 
 
 # ---------------------------------------------------------------- the conformance rules catch
-
-
-@pytest.fixture
-def course(tmp_path):
-    root = tmp_path / "course"
-    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
-        shutil.copytree(REPO / "course" / part, root / part)
-    return root
 
 
 def edit(path: Path, change) -> None:

@@ -155,14 +155,6 @@ def test_another_students_answers_lose_points_when_graded(tmp_path):
 # ------------------------------------------------------------------ the pool rules catch
 
 
-@pytest.fixture
-def course(tmp_path):
-    root = tmp_path / "course"
-    for part in ("curriculum", "banks", "examples", "capstones", "exams"):
-        shutil.copytree(REPO / "course" / part, root / part)
-    return root
-
-
 def _pool_file(course: Path, code: str) -> Path:
     return course / "exams" / "pools" / "exam-foundation" / f"{code}.yaml"
 
