@@ -23,7 +23,11 @@ TIMEOUT = 20
 
 @contextmanager
 def _app(redis_url: str, **conf) -> Iterator[Celery]:
-    """A fresh app on its own queue, so parallel checks and stale messages cannot meet."""
+    """A fresh app on its own queue, so parallel checks and stale messages cannot meet.
+
+    Its tasks are declared ``shared=False``: Celery adds a shared task to every app finalized
+    later, so two checks' tasks of one name (``slow``) would meet in the second check's app.
+    """
     app = Celery(f"factcheck-{uuid.uuid4().hex[:8]}", broker=redis_url, backend=redis_url)
     queue = f"factcheck-{uuid.uuid4().hex}"
     app.conf.update(task_default_queue=queue, broker_connection_retry_on_startup=True, **conf)
@@ -43,7 +47,7 @@ def decimal_round_trips(redis_url: str) -> bool:
     """f03-q07: a Decimal result comes back as an equal Decimal through the JSON serializer."""
     with _app(redis_url) as app:
 
-        @app.task
+        @app.task(shared=False)
         def price() -> Decimal:
             return Decimal("19.99")
 
@@ -78,7 +82,7 @@ def runs_without_result_backend(redis_url: str) -> bool:
     app = Celery(f"factcheck-{uuid.uuid4().hex[:8]}", broker=redis_url)
     app.conf.update(task_default_queue=key, broker_connection_retry_on_startup=True)
 
-    @app.task
+    @app.task(shared=False)
     def mark() -> None:
         redis.Redis.from_url(redis_url).set(key, "1")
 
@@ -101,7 +105,7 @@ def direct_call_sends_message(redis_url: str) -> bool:
 
     with _app(redis_url) as app:
 
-        @app.task
+        @app.task(shared=False)
         def add(a: int, b: int) -> int:
             return a + b
 
@@ -114,7 +118,7 @@ def retry_exhausted_raises_exc(redis_url: str) -> bool:
     """f03-q06: with max_retries used up, self.retry(exc=e) raises e and the task FAILs with it."""
     with _app(redis_url) as app:
 
-        @app.task(bind=True, max_retries=0)
+        @app.task(shared=False, bind=True, max_retries=0)
         def flaky(self) -> None:
             try:
                 raise ConnectionError("down")
@@ -136,7 +140,7 @@ def track_started_reports_started(redis_url: str) -> bool:
     release = threading.Event()
     with _app(redis_url, task_track_started=True) as app:
 
-        @app.task
+        @app.task(shared=False)
         def slow() -> None:
             release.wait(TIMEOUT)
 
@@ -157,7 +161,7 @@ def unconsumed_queue_raises(redis_url: str) -> bool:
     """f05-q06: sending to a queue no worker consumes raises in the caller (it does not)."""
     with _app(redis_url) as app:
 
-        @app.task
+        @app.task(shared=False)
         def noop() -> None:
             return None
 
@@ -175,13 +179,13 @@ def chord_body_runs_after_failure(redis_url: str) -> bool:
     key = f"factcheck-body-{uuid.uuid4().hex}"
     with _app(redis_url) as app:
 
-        @app.task
+        @app.task(shared=False)
         def part(n: int) -> int:
             if n == 2:
                 raise ValueError("bad part")
             return n
 
-        @app.task
+        @app.task(shared=False)
         def body(results) -> None:
             redis.Redis.from_url(redis_url).set(key, "1")
 
@@ -224,7 +228,7 @@ def first_attempt_has_no_retries(redis_url: str) -> bool:
     """xe16-q04: self.request.retries is 0 during a bound task's first attempt."""
     with _app(redis_url) as app:
 
-        @app.task(bind=True)
+        @app.task(shared=False, bind=True)
         def attempt(self) -> int:
             return self.request.retries
 
@@ -266,7 +270,7 @@ def revoke_leaves_running_task(redis_url: str) -> bool:
     started = f"factcheck-started-{uuid.uuid4().hex}"
     with _app(redis_url) as app:
 
-        @app.task
+        @app.task(shared=False)
         def slow(flag: str) -> str:
             Redis.from_url(redis_url).set(flag, 1, ex=60)
             time.sleep(1.5)

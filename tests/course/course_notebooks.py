@@ -93,9 +93,10 @@ def errors(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def outputs(nb: nbformat.NotebookNode) -> str:
+    # A cell's stream pieces are joined with nothing: on a busy machine the kernel flushes one
+    # print() in several messages ("RuntimeError:" then " runbook stopped..."), and a newline
+    # between them would split a line the student sees whole.
     return "\n".join(
-        o.get("text", "")
+        "".join(o.get("text", "") for o in c.get("outputs", []) if o.get("output_type") == "stream")
         for c in nb.cells
-        for o in c.get("outputs", [])
-        if o.get("output_type") == "stream"
     )
