@@ -6,13 +6,18 @@ command (`make courses`), which keeps the passwords it hands out in a new file, 
 instructor opens its formgrader and Grade all from the hub's menu; the roster's names reach the
 gradebook; release and collect warn about nothing; `make roster` keeps the passwords it hands out
 in a new file too; formgrader's file links, the instructor's Course List and the notebook toolbar
-lead nowhere missing. Screenshots: artifacts/journey-*.png."""
+lead nowhere missing; the Celery worker, My courses and Grade all tiles open their pages as tabs
+of the lab; a student's "(view feedback)" opens her feedback (each test by its name) as a tab,
+and the Assignments tab's times read to the minute. Screenshots: artifacts/journey-*.png (the
+launcher, My courses, Grade all and the instructor's course page: journey-launcher.png,
+journey-my-courses.png, journey-grade-all.png, journey-course-page.png)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -24,6 +29,7 @@ import pytest
 from live import ARTIFACTS, PUBLIC, TEST_STACK, compose, service_url, user_url
 from stack import ROOT
 from test_browser import browser, change_password, log_in  # noqa: F401  (the Chromium fixture)
+from test_exchange import sh, solve
 from test_two_courses import in_course, wait_configured
 
 pytestmark = [pytest.mark.docker, pytest.mark.browser]
@@ -90,6 +96,18 @@ def test_my_courses_opens_as_a_tab_of_the_lab(student_page):
     frame.locator("h1", has_text="My courses").wait_for()
     page.screenshot(path=ARTIFACTS / "journey-my-courses.png")
     assert "/lab" in page.url, page.url  # still the lab, not a page of its own
+    assert len(page.context.pages) == 1, "My courses opened a browser tab of its own"
+
+
+def test_the_celery_worker_opens_as_a_tab_of_the_lab(student_page):
+    page = student_page
+    page.locator(".jp-LauncherCard", has_text="Celery worker").first.click()
+    frame = page.frame_locator(".jp-MainAreaWidget iframe").last
+    frame.locator("h1", has_text="Your Celery worker").wait_for()
+    frame.get_by_role("button", name="Restart worker").wait_for()
+    page.screenshot(path=ARTIFACTS / "journey-worker.png")
+    assert "/lab" in page.url, page.url
+    assert len(page.context.pages) == 1, "the worker page opened a browser tab of its own"
 
 
 def test_a_terminal_runs_the_course_commands(student_page):
@@ -290,12 +308,16 @@ def test_a_new_course_works_after_one_command_and_keeps_its_passwords(new_course
     assert path.read_bytes() == content
 
 
-def instructor_password(new_course) -> str:
-    """The new course's instructor's handed-out password (log_in changes it at first login)."""
+def handed_out_password(new_course, name: str) -> str:
+    """A password the new course's sync handed out (log_in changes it at first login)."""
     _, _, handed_out, _ = new_course
     [content] = handed_out.values()
     rows = csv.DictReader(io.StringIO(content.decode()))
-    return {r["username"]: r["initial_password"] for r in rows}["ines"]
+    return {r["username"]: r["initial_password"] for r in rows}[name]
+
+
+def instructor_password(new_course) -> str:
+    return handed_out_password(new_course, "ines")
 
 
 def test_the_new_courses_instructor_finds_formgrader_and_grade_all(new_course, browser):  # noqa: F811
@@ -312,7 +334,8 @@ def test_the_new_courses_instructor_finds_formgrader_and_grade_all(new_course, b
         page.screenshot(path=ARTIFACTS / "journey-new-course-formgrader.png")
         page.goto(f"{service_url('formgrader-' + NEW_COURSE)}/grade-all/")
         page.locator("#row-ps1").wait_for()
-        page.screenshot(path=ARTIFACTS / "journey-new-course-grade-all.png")
+        # The instructor's course page (Grade all with the course's links and Download grades).
+        page.screenshot(path=ARTIFACTS / "journey-course-page.png")
         assert "UX Course" in page.locator("h1").inner_text()
         # Download grades (CSV): nbgrader's export, with the roster's names.
         with page.expect_download() as download:
@@ -385,6 +408,14 @@ def test_formgraders_file_links_open_the_courses_own_lab(new_course, released, b
         tiles = page.locator(".jp-LauncherCard").all_inner_texts()
         for student_tile in ("Flower", "Celery worker", "My courses"):
             assert not any(student_tile in t for t in tiles), tiles
+        # Grade all's tile opens the page as a tab of the course's lab.
+        page.locator(".jp-LauncherCard", has_text="Grade all").first.click()
+        frame = page.frame_locator(".jp-MainAreaWidget iframe").last
+        frame.locator("#row-ps1").wait_for()
+        frame.locator("h1", has_text="UX Course").wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-grade-all.png")
+        assert page.url.startswith(f"{course}/lab"), page.url
+        assert len(page.context.pages) == 1, "Grade all opened a browser tab of its own"
     finally:
         page.close()
 
@@ -410,3 +441,61 @@ def test_the_instructors_lab_lists_their_course_with_a_working_link(stack, new_c
     finally:
         page.close()
         stack.stop("ines")
+
+
+STAMP_TO_THE_SECOND = re.compile(r"\d\d:\d\d:\d\d")
+
+
+@pytest.fixture(scope="session")
+def feedback(stack, new_course, released) -> str:
+    """The new course's student submits ps1 from her lab; the instructor collects, grades and
+    releases feedback; she fetches it (nbgrader's commands, as the README gives them)."""
+    stack.start("ulla")
+    lab = stack.lab("ulla", stack.token_for("ulla"))
+    try:
+        for command in ("fetch_assignment", None, "submit"):
+            if command is None:
+                solve(lab, "ps1")
+                continue
+            out = sh(lab, f"nbgrader {command} ps1 --course {NEW_COURSE}")
+            assert out.startswith("0"), out
+        in_course(
+            NEW_COURSE,
+            "nbgrader collect ps1 && nbgrader autograde ps1 && "
+            "nbgrader generate_feedback ps1 && nbgrader release_feedback ps1",
+        )
+        out = sh(lab, f"nbgrader fetch_feedback ps1 --course {NEW_COURSE}")
+        assert out.startswith("0"), out
+        return out
+    finally:
+        lab.close()
+
+
+def test_view_feedback_opens_the_feedback(stack, new_course, feedback, browser):  # noqa: F811
+    """The Assignments tab's "(view feedback)" only moved the file browser; its times showed
+    microseconds; feedback called every test "Test cell"."""
+    page = log_in(browser, "ulla", handed_out_password(new_course, "ulla"))
+    try:
+        page.wait_for_url("**/user/ulla/lab**")
+        page.goto(f"{lab_base(page)}/lab?reset")
+        page.wait_for_selector(".jp-Launcher")
+        page.get_by_role("menuitem", name="Nbgrader").click()
+        page.get_by_role("menuitem", name="Assignment List").click()
+        submitted = page.locator("#submitted_assignments_list")
+        link = submitted.get_by_text("(view feedback)")
+        link.wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-assignments-feedback.png")
+        shown = submitted.inner_text()
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", shown), shown
+        assert not STAMP_TO_THE_SECOND.search(shown), f"times to the minute: {shown!r}"
+        link.click()
+        # JupyterLab's HTML viewer, in a tab of the lab.
+        viewer = page.frame_locator(".jp-HTMLViewer iframe").last
+        viewer.get_by_text("(Score:").first.wait_for()
+        page.screenshot(path=ARTIFACTS / "journey-feedback.png")
+        toc = viewer.locator("#toc").inner_text()
+        assert "Tests test_add" in toc and "Test cell" not in toc, toc
+        assert "/lab" in page.url and len(page.context.pages) == 1
+    finally:
+        page.close()
+        stack.stop("ulla")
