@@ -73,6 +73,14 @@ def test_before_any_run_there_is_no_phantom_progress(course):
     assert page.count("not graded here yet") == 2
 
 
+def test_an_assignment_with_nothing_collected_offers_no_grading(course):
+    """Issue 17: 'Grade all again' was pressable with nothing collected (a run of nothing)."""
+    page = grading_page.render(course)
+    ps1, ps2 = page.split('id="row-ps1"')[1].split('id="row-ps2"')
+    assert "<button disabled" not in ps1.split("Grade all again")[0].rsplit("<form", 1)[1]
+    assert ps2.count("<button disabled") == 2, ps2
+
+
 def test_the_page_is_the_courses_page_for_its_staff(course, monkeypatch):
     monkeypatch.setenv("CELERYLAB_COURSE", json.dumps({"id": "c1", "title": "Celery Foundations"}))
     page = grading_page.render(course)

@@ -169,7 +169,8 @@ def render(root: Path, message: str = "") -> str:
     lines = []
     for r in rows:
         a = html.escape(r["assignment"])
-        disabled = " disabled" if r["run"].get("running") else ""
+        # Nothing collected: nothing to grade again (a run would finish at once with 0 done).
+        disabled = " disabled" if r["run"].get("running") or not r["collected"] else ""
         none_new = " disabled" if r["run"].get("running") or not r["to_grade"] else ""
         buttons = (
             f'<form method="post" action="grade" style="display:inline">'
