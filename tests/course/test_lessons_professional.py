@@ -180,6 +180,47 @@ EXPECTED = {
         "redelivery test passed: one effect after a crash and a duplicate",
         "all succeeded: True | synced exactly once each: True",
     ],
+    "p14-lessons": [
+        # 1. containers: health check by name, warm shutdown on SIGTERM, settings from the env
+        "health_check(p14-term) -> 0",
+        "health_check(a worker that is not there) -> 1",
+        "the task: in flight - SUCCESS",
+        "the worker exited with code 0",
+        "['worker: Warm shutdown (MainProcess)']",
+        "| same as the environment: True",
+        "worker_prefetch_multiplier is still: 1",
+        # 2. autoscaling: the pool grows to MAX at once, shrinks after the keepalive; LLEN; bounds
+        "before: {'max': 3, 'min': 0, 'current': 0, 'qty': 0}",
+        "6 tasks ran in 3 processes",
+        "after the keepalive: {'max': 3, 'min': 0, 'current': 0, 'qty': 0}",
+        "'Scaling down 3 processes.'",
+        "{'ok': 'autoscale now max=2 min=1'}",
+        "after autoscale(2, 1): {'max': 2, 'min': 1, 'current': 1, 'qty': 0}",
+        "LLEN p14.reports: 30",
+        "backlog  10000 -> 8 worker(s)",
+        "cooldown  0 s: workers [1, 4, 1, 1, 6, 1, 1, 1, 5, 1, 1, 1] -> 6 changes",
+        "cooldown 30 s: workers [1, 4, 4, 4, 6, 6, 6, 6, 6, 6, 1, 1] -> 3 changes",
+        # 3. rollouts: a drained worker leaves messages queued; old messages meet new code
+        "{'ok': 'no longer consuming from p14.auto'}",
+        "queues p14-auto consumes: []",
+        "waiting in p14.auto: 3 | states: {'PENDING'}",
+        "run after the drain: ['during drain 0', 'during drain 1', 'during drain 2']",
+        "resize        v1 message -> img-7 -> 640x640",
+        "TypeError: resize_strict() missing 1 required positional argument: 'height'",
+        "a message for a removed task: FAILURE NotRegistered",
+        "unguarded -> reports sent for one tick: 2",
+        "guarded -> reports sent for one tick: 1",
+        # 4. capacity: Little's law holds on the measured run; waits grow as utilisation nears 1
+        "equal: True",
+        "thumbnails λ= 20/s S= 0.5 s -> busy 10.0, plan 15 processes = 4 workers of 4",
+        "  95%      ->  2.110 s",
+        # 5. operating at scale: a queue without consumers, result lifetimes, cost
+        "p14.reports  waiting   3 consumers []",
+        "| policy: noeviction",
+        "result_expires: 1 day, 0:00:00",
+        "autoscaled:         52 worker-hours = 5.20/day (46% less)",
+        "p14-auto exited with code 0",
+    ],
 }
 
 
