@@ -19,6 +19,7 @@ from course_notebooks import LabSession, errors, outputs
 REPO = Path(__file__).resolve().parents[2]
 # The Track A lessons written to issue 22's section layout so far.
 MODULES = {"a1": "A1-DJANGO-INT", "a2": "A2-DJANGO-SCHEDULING", "a3": "A3-DJANGO-REALTIME"}
+MODULES["a4"] = "A4-DJANGO-DEPLOYMENT"  # issue 22, A4 (its block is at the end)
 
 
 def _notebook(short: str) -> nbformat.NotebookNode:
@@ -288,3 +289,81 @@ def test_a3_numbers_that_teach(a3_output):
     assert len(throttled) == 3 and throttled[0] == 50 and throttled[2] < throttled[1] < 50
     ten = re.search(r"backend reads for all ten: (\d+)", a3_output)
     assert ten and int(ten[1]) < 50, "ten streams share one task's reads"
+
+
+# --- A4 (deployment) ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def a4_output(tmp_path_factory):
+    return _executed(tmp_path_factory.mktemp("a4"), "a4")
+
+
+A4_SEEN = {
+    "packaging: SIGTERM reaches an exec-form worker": (
+        "worker: got SIGTERM, warm shutdown | nothing left running"
+    ),
+    "packaging: a shell without exec swallows it": (
+        "worker: (nothing: it never saw the signal) | the worker was still running"
+    ),
+    "packaging: a required setting is missing": "ImproperlyConfigured: set DEPOT_PAYMENT_KEY",
+    "packaging: a misspelt -A module": (
+        "ModuleNotFoundError: No module named 'depot_web' | missing module: depot_web"
+    ),
+    "packaging: the right -A module loads": "the right name loads: <Celery depot at 0x",
+    "packaging: web health and readiness": "web  /readyz : 200 {'pending_migrations': []}",
+    "packaging: the worker answers ping": "{'ok': 'pong'}",
+    "migrations: an early contract breaks old code": (
+        "after the contract, the old query: OperationalError - no such column: key"
+    ),
+    "migrations: a v1 message on v2 code": "a v1 message on v2 code : order 7 by post",
+    "migrations: an unknown argument": "unexpected keyword argument 'insured'",
+    "migrations: a drained queue keeps the message": (
+        "messages waiting in 'depot': 1 | state: PENDING"
+    ),
+    "migrations: the queue read by task name": "waiting: jobs.tasks.ship (21,) {'carrier': 'dhl'}",
+    "migrations: an ETA task is held by the worker": (
+        "in the queue: 0 | held by the worker: ['jobs.tasks.ship'] | in Redis's unacked hash: 1"
+    ),
+    "migrations: acks_late and prefetch from the worker": (
+        "'CELERY_TASK_ACKS_LATE': True, 'CELERY_TASK_REJECT_ON_WORKER_LOST': True"
+    ),
+    "configuration: a secret file": "read from the mounted file: s3cr3t...",
+    "configuration: the dump censors the password": "broker_url: 'redis://:********@redis.internal",
+    "configuration: kombu's visibility timeout": "visibility_timeout: kombu's default 3600 s",
+    "configuration: the environment wins": "CELERY_BROKER_URL in the environment wins: True",
+    "configuration: an unreachable broker": (
+        "OperationalError - Error 111 connecting to 127.0.0.1:1"
+    ),
+    "configuration: Celery closes connections between tasks": (
+        "{'CONN_MAX_AGE': 60, 'open at start': False}"
+    ),
+    "configuration: the deploy check's error": "errors  : ['async.E001']",
+    "configuration: check --deploy stops": "manage.py check --deploy -> SystemCheckError",
+    "monitoring: the task log format": "INFO jobs.tasks.ship[3f6c0b0e-demo]: shipped order 7",
+    "monitoring: a request id in a header": "the task read from its request: req-42",
+    "monitoring: task_failure reports": "failed: TypeError: ship() got an unexpected keyword",
+    "monitoring: a burst in the queue": "queue length during the burst: 20",
+    "monitoring: LLEN misses priorities": "LLEN depot: 0 | every priority level: 1",
+    "rollouts: a canary queue waits": "waiting in depot-canary: 2 | states: ['PENDING', 'PENDING']",
+    "rollouts: the canary slice grows without moving anyone": "the 5% are inside the 50%: True",
+    "rollouts: an unknown task after a rollback": "FAILURE | NotRegistered | still queued: 0",
+    "rollouts: the smoke test": "smoke test passed: {'depot': 'unset'}",
+    "rollouts: a revoked task": "the revoked task: REVOKED | TaskRevokedError",
+}
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("what", sorted(A4_SEEN))
+def test_a4_student_sees(a4_output, what):
+    assert A4_SEEN[what] in a4_output, f"{what}: expected {A4_SEEN[what]!r} in the lesson's output"
+
+
+@pytest.mark.redis
+def test_a4_numbers_that_teach(a4_output):
+    runs = re.findall(r"'open at start': (True|False)", a4_output)
+    assert runs == ["False"] * 3, "three runs on two processes, none found a connection left open"
+    shares = re.findall(r"share \d+%: (\d+) of 1000 tenants", a4_output)
+    assert len(shares) == 2 and 20 < int(shares[0]) < 80 and 400 < int(shares[1]) < 600
+    assert "queue length after the worker caught up: 0" in a4_output
+    assert "after the worker took it: 0 | True" in a4_output

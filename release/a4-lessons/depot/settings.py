@@ -16,6 +16,9 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env("DEPOT_DB", str(BASE_DIR / "depot.sqlite3")),
         "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        # Web reuses a connection for 60 s; Celery closes workers' connections after every task.
+        "CONN_MAX_AGE": env("DEPOT_CONN_MAX_AGE", 60, int),
+        "CONN_HEALTH_CHECKS": True,
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
