@@ -6,7 +6,7 @@ machine has internet access or not.
   the host's address from another container, the connection is forwarded by the host to
   another network, as one to another machine would be: what an internal network stops.
 - `listeners`: TCP ports on the host itself. Docker's internal networks do not stop a container
-  from opening the host's own ports (nothing is forwarded): reported, not asserted.
+  from opening the host's own ports (nothing is forwarded); `bound`: given ports at one address.
 """
 
 from __future__ import annotations
@@ -78,11 +78,37 @@ def listeners(count: int = 1):
         # Every address: containers reach the host through their network's gateway.
         s.bind(("0.0.0.0", 0))  # noqa: S104
         s.listen(64)
-        s.settimeout(0.5)
         sockets.append(s)
+    with listening(sockets):
+        yield [s.getsockname()[1] for s in sockets]
+
+
+@contextmanager
+def bound(address: str, ports: tuple[int, ...]):
+    """Those TCP ports at one of this host's addresses accept connections (where one is taken
+    already, whatever holds it is served there: the same for a probe)."""
+    held = []
+    for port in ports:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((address, port))
+        except OSError:
+            s.close()
+            continue
+        s.listen(16)
+        held.append(s)
+    with listening(held):
+        yield
+
+
+@contextmanager
+def listening(sockets: list[socket.socket]):
+    """Accept (and drop) connections on these sockets until the block ends; then close them."""
     stop = threading.Event()
 
     def serve(s):
+        s.settimeout(0.5)
         while not stop.is_set():
             with suppress(OSError):  # the accept timeout: look at `stop` again
                 s.accept()[0].close()
@@ -91,7 +117,7 @@ def listeners(count: int = 1):
     for t in threads:
         t.start()
     try:
-        yield [s.getsockname()[1] for s in sockets]
+        yield
     finally:
         stop.set()
         for t in threads:

@@ -26,6 +26,7 @@ IMAGES = (
 #: Services a test stack leaves out: Grafana's image cannot be had on CI machines (its
 #: provisioning is checked statically, its panels' queries against the live Prometheus).
 SKIPPED_SERVICES = ("grafana",)
+DOCKER_SOCKET = "/var/run/docker.sock"
 
 
 def docker_ok() -> tuple[bool, str]:
@@ -66,6 +67,10 @@ class Stack:
             "CELERYLAB_PROMETHEUS_PORT": str(self.prometheus_port),
             "CELERYLAB_PROMETHEUS_IMAGE": os.environ.get("CELERYLAB_PROMETHEUS_IMAGE", local),
             "CELERYLAB_NODE_EXPORTER_IMAGE": os.environ.get("CELERYLAB_NODE_EXPORTER_IMAGE", local),
+            # The hub and graders get the socket's group only (scripts/up.sh finds it likewise).
+            "CELERYLAB_DOCKER_GID": str(os.stat(DOCKER_SOCKET).st_gid)
+            if os.path.exists(DOCKER_SOCKET)
+            else "",
             **self.settings,
         }
 

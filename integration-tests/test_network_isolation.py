@@ -1,8 +1,8 @@
 """From inside a student's lab, as the student: nothing of the platform but the proxy's port
 8000 and the exchange is open, on any port; another lab is closed on every port, even those a
-student listens on; the metadata address is unreachable. And the networks are laid out so that
-labs share none with the broker, the graders, the exporter or the course containers, and those
-have no way out at all."""
+student listens on; the metadata address and the host itself are unreachable. And the networks
+are laid out so that labs share none with the broker, the graders, the exporter or the course
+containers, and those have no way out at all."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 from live import TEST_STACK, compose, lab_container
-from outside import listeners, probe_from, probe_on, stand_in
+from outside import bound, gateway_of, host_address, listeners, probe_from, probe_on, stand_in
 
 pytestmark = pytest.mark.docker
 
@@ -181,6 +181,20 @@ def test_the_hub_and_prometheus_still_reach_labs(two_labs):
     assert r.stdout.split("\n")[:3] == ["8888 open", "9100 open", "5000 closed"], (
         r.stdout + r.stderr
     )
+
+
+def test_the_host_is_out_of_reach(two_labs):
+    """A process on the host that listens on every address (on a port of its own, and on the
+    peer ports at the labs' gateway, which the fence would let a lab open on its networks):
+    a lab reaches it at none of the host's addresses. The control: the hub, on the same
+    network without a fence, does (the host answers containers at its networks' gateways)."""
+    gateway = gateway_of(LABS_NETWORK)
+    addresses = sorted({gateway, host_address(), gateway_of("bridge"), gateway_of(PROJECT)})
+    with listeners() as (own,), bound(gateway, (8000, 8765)):
+        control = probe_from(container_of("hub"), [(gateway, own), (gateway, 8765)])
+        found = scan(two_labs["alice"], {a: [own, 8000, 8765] for a in addresses})
+    assert set(control.values()) == {"open"}, f"the control reaches no host port: {control}"
+    assert all(ports == [] for ports in found.values()), found
 
 
 def test_a_student_cannot_lift_the_fence(two_labs):

@@ -8,3 +8,9 @@ export COMPOSE_BAKE=false
 if [ -z "${CELERYLAB_PIP_CERT:-}" ] && [ -s /etc/ssl/certs/ca-certificates.crt ]; then
   export CELERYLAB_PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 fi
+# The hub and the graders run unprivileged with the Docker socket's group only
+# (docker-compose.yml's group_add): its id differs between hosts, so it is read here.
+if [ -z "${CELERYLAB_DOCKER_GID:-}" ] && [ -S /var/run/docker.sock ]; then
+  CELERYLAB_DOCKER_GID=$(stat -c %g /var/run/docker.sock)
+  export CELERYLAB_DOCKER_GID
+fi

@@ -4,6 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap-docker.sh
 . scripts/env.sh
+# Kept in .env, so later `docker compose` commands (exec, restart, backups) find it too.
+touch .env
+grep -v '^CELERYLAB_DOCKER_GID=' .env >.env.new || true
+echo "CELERYLAB_DOCKER_GID=${CELERYLAB_DOCKER_GID}" >>.env.new
+chmod 600 .env.new && mv .env.new .env
 
 echo "celerylab: building images..."
 scripts/images.sh  # the base image is pulled, or built from Debian's packages without a registry

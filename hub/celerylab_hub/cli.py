@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--secrets-dir", default=SECRETS_DIR)
     p.add_argument("--exchange-dir", help="prepare the exchange volume mounted here")
     p.add_argument("--broker-dir", help="prepare the grading broker's volume mounted here")
+    p.add_argument("--hub-data-dir", help="prepare the hub's database volume mounted here")
     p.add_argument(
         "--env-file",
         default=os.environ.get("CELERYLAB_ENV_FILE"),
@@ -247,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                 secrets.prepare_exchange(args.exchange_dir)
             if args.broker_dir:
                 secrets.prepare_broker_data(args.broker_dir)
+            if args.hub_data_dir:
+                secrets.prepare_hub_data(args.hub_data_dir)
             print(
                 f"celerylab setup: generated {', '.join(created)}"
                 if created

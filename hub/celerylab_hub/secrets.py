@@ -53,6 +53,10 @@ GRADING_UID = 2001
 PROXY_UID = 2002
 #: The grading exporter: it reads its own (read-only) broker user's password, nothing else.
 EXPORTER_UID = 2003
+#: The hub and the grading workers: unprivileged users with only the Docker socket's group
+#: (compose `group_add`, CELERYLAB_DOCKER_GID); the socket is their one power over the host.
+HUB_UID = 2004
+GRADER_UID = 2005
 #: Prometheus runs as nobody and Grafana as 472, like their official images.
 PROMETHEUS_UID = 65534
 GRAFANA_UID = 472
@@ -62,6 +66,8 @@ GRAFANA_UID = 472
 BROKER_ACL = "grading_broker_users.acl"
 OWNERS = {
     "exchange_api_token": EXCHANGE_UID,
+    "grading_worker_password": GRADER_UID,
+    "grading_key_root": GRADER_UID,
     "grading_broker_password": GRADING_UID,  # the broker's health check
     BROKER_ACL: GRADING_UID,
     "grading_exporter_password": EXPORTER_UID,
@@ -71,6 +77,17 @@ OWNERS = {
     PROMETHEUS_WEB_CONFIG: PROMETHEUS_UID,
     "prometheus_password": GRAFANA_UID,  # Grafana's datasource logs in with it
     "grafana_admin_password": GRAFANA_UID,
+}
+#: Secrets of other services that the hub reads too: their owner's, in the hub's group (0640).
+#: Every secret not in OWNERS is the hub's alone (0600).
+HUB_READS = {
+    "exchange_api_token",  # the exchange is a hub service
+    "grading_worker_password",
+    "grading_key_root",  # each course's grading key (courses sync)
+    "grading_broker_password",  # makes each course's broker user
+    "proxy_auth_token",
+    "prometheus_hub_token",
+    "metrics_scrape_token",  # each lab's and course's scrape token derives from it
 }
 ENV_TOKEN = "CELERYLAB_API_TOKEN"  # noqa: S105 - the variable's name, not a secret
 #: Also copied to .env for the admin: variable -> (secret, comment)
@@ -201,9 +218,18 @@ def ensure(secrets_dir: str | Path, env_file: str | Path | None = None) -> list[
         for key, (name, comment) in ENV_COPIES.items():
             _set_env_value(env_file, key, read(secrets_dir, name), comment)
     if os.geteuid() == 0:  # as the setup service: give service secrets to their readers
-        for name, uid in OWNERS.items():
-            os.chown(secrets_dir / name, uid, uid)
+        for path in secrets_dir.iterdir():
+            uid, gid, mode = owner(path.name)
+            os.chown(path, uid, gid)
+            path.chmod(mode)
     return created
+
+
+def owner(name: str) -> tuple[int, int, int]:
+    """(uid, gid, mode) of one secret file: its service reads it, and the hub if it must."""
+    uid = OWNERS.get(name, HUB_UID)
+    gid = HUB_UID if name in HUB_READS else uid
+    return uid, gid, 0o640 if gid != uid else 0o600
 
 
 def prepare_exchange(exchange_dir: str | Path) -> None:
@@ -218,13 +244,22 @@ def prepare_exchange(exchange_dir: str | Path) -> None:
 def prepare_broker_data(data_dir: str | Path) -> None:
     """The grading broker's volume belongs to its unprivileged user (an install from before it
     ran as that user has root's files there: they are handed over too)."""
-    path = Path(data_dir)
+    _hand_over(Path(data_dir), GRADING_UID)
+
+
+def prepare_hub_data(data_dir: str | Path) -> None:
+    """The hub's database volume belongs to the hub's user (an install from before the hub ran
+    unprivileged has root's files there: they are handed over too)."""
+    _hand_over(Path(data_dir), HUB_UID)
+
+
+def _hand_over(path: Path, uid: int) -> None:
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         return
     for item in [path, *path.rglob("*")]:
-        if item.lstat().st_uid != GRADING_UID:
-            os.lchown(item, GRADING_UID, GRADING_UID)
+        if item.lstat().st_uid != uid:
+            os.lchown(item, uid, uid)
     path.chmod(0o700)
 
 

@@ -340,10 +340,26 @@ class CeleryLabSpawner(DockerSpawner):
             CELERYLAB_LAB_PEER_PORTS=" ".join(map(str, self.peer_ports)),
             CELERYLAB_LAB_SERVE_PORTS=" ".join(map(str, LAB_SERVE_PORTS)),
             CELERYLAB_LAB_EGRESS=self.egress,
+            CELERYLAB_LAB_HOST_ADDRESSES=" ".join(self._host_addresses),
         )
         return env
 
+    _host_addresses: tuple[str, ...] = ()
+
+    async def _docker_gateways(self) -> tuple[str, ...]:
+        """The gateway of every Docker network: each is an address of the host (of its bridge),
+        where the host's own services answer a container. The lab's fence drops them all."""
+        networks = await self.docker("networks")
+        gateways = {
+            config["Gateway"].split("/")[0]
+            for net in networks
+            for config in (net.get("IPAM") or {}).get("Config") or []
+            if config.get("Gateway")
+        }
+        return tuple(sorted(g for g in gateways if ":" not in g))
+
     async def create_object(self):
+        self._host_addresses = await self._docker_gateways()
         obj = await super().create_object()
         if self.egress:
             await self._ensure_egress_network()

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from celerylab_lab.firewall import FirewallError, local_networks, ruleset
+from celerylab_lab.firewall import FirewallError, gateways, local_networks, ruleset
 
 ROUTES = """Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
 eth0\t00000000\t010012AC\t0003\t0\t0\t0\t00000000\t0\t0\t0
@@ -23,6 +23,26 @@ def no_dns(host):
 
 def test_attached_networks_come_from_the_route_table():
     assert local_networks(ROUTES) == ["172.18.0.0/16", "192.168.0.0/20"]
+
+
+def test_route_gateways_are_host_addresses():
+    assert gateways(ROUTES) == ["172.18.0.1"]
+
+
+def test_the_host_is_dropped_before_the_peers_and_the_egress():
+    """The host answers at its networks' gateways on every port it serves, the peer ports too."""
+    env = {
+        **ENV,
+        "CELERYLAB_LAB_HOST_ADDRESSES": "172.18.0.1 172.17.0.1 fd00::1",
+        "CELERYLAB_LAB_EGRESS": "10.9.0.0/16",
+    }
+    rules = ruleset(env, ["172.18.0.0/16"], no_dns, ["192.168.0.1"])
+    drop = "ip daddr { 172.17.0.1/32, 172.18.0.1/32, 192.168.0.1/32 } drop"
+    assert drop in rules
+    assert rules.index(drop) < rules.index("tcp dport { 8000, 8765 } accept")
+    assert rules.index(drop) < rules.index("ip daddr 10.9.0.0/16 accept")
+    with pytest.raises(FirewallError):
+        ruleset({**ENV, "CELERYLAB_LAB_HOST_ADDRESSES": "gateway"}, [], no_dns)
 
 
 def test_default_fence_opens_only_the_peers_out_and_the_served_ports_in():
@@ -78,8 +98,12 @@ def test_real_nft_accepts_the_rules():
         if os.environ.get("CI") == "true":
             pytest.fail("nft, unshare and root are needed (CI=true)")
         pytest.skip("needs nft, unshare and root")
-    env = {**ENV, "CELERYLAB_LAB_EGRESS": "10.9.0.0/16:443"}
-    rules = ruleset(env, ["172.18.0.0/16", "192.168.0.0/20"], no_dns)
+    env = {
+        **ENV,
+        "CELERYLAB_LAB_EGRESS": "10.9.0.0/16:443",
+        "CELERYLAB_LAB_HOST_ADDRESSES": "172.18.0.1 172.17.0.1",
+    }
+    rules = ruleset(env, ["172.18.0.0/16", "192.168.0.0/20"], no_dns, ["192.168.0.1"])
     for text in (rules, rules.replace("169.254.0.0/16", "169.254.0.0/33")):
         check = subprocess.run(
             ["unshare", "--net", "nft", "-c", "-f", "-"], input=text, capture_output=True, text=True

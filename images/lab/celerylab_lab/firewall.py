@@ -7,8 +7,10 @@ only a rule inside the lab can do is below:
 
 - out: the lab opens connections only to the peer ports (the proxy, which also carries the hub's
   API, and the exchange) on its own networks, and to the egress allow-list, if any. Nothing
-  else on those networks (the hub's other ports, the proxy's API, Prometheus, other labs) and
-  never the link-local range, where clouds serve instance metadata (169.254.169.254);
+  else on those networks (the hub's other ports, the proxy's API, Prometheus, other labs),
+  never the link-local range, where clouds serve instance metadata (169.254.169.254), and
+  never the host itself: the host answers containers at its networks' gateways (Docker's
+  internal networks stop only what the host forwards), on any port a host service listens on;
 - in: new connections only to Jupyter and the metrics endpoint (the proxy, the hub and
   Prometheus reach them), so a server a student starts on another port reaches nobody.
 
@@ -19,6 +21,8 @@ hub's spawner):
     CELERYLAB_LAB_SERVE_PORTS  ports others may open in the lab, e.g. "8888 9100"
     CELERYLAB_LAB_EGRESS       allowed destinations beyond them, "host-or-cidr[:port]" separated
                                by commas or spaces; empty: none
+    CELERYLAB_LAB_HOST_ADDRESSES  the host's addresses: the gateways of Docker's networks,
+                               dropped before anything else (the lab's own routes' gateways too)
 """
 
 from __future__ import annotations
@@ -75,6 +79,24 @@ def egress_rules(text: str, resolve: Callable[[str], list[str]]) -> list[str]:
     return rules
 
 
+def gateways(route_table: str) -> list[str]:
+    """The gateways of the lab's routes (an egress network's): addresses of the host."""
+    found = set()
+    for line in route_table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 3 and fields[0] != "lo" and int(fields[2], 16) != 0:
+            found.add(socket.inet_ntoa(struct.pack("<L", int(fields[2], 16))))
+    return sorted(found)
+
+
+def host_addresses(text: str) -> list[str]:
+    try:
+        nets = [ipaddress.ip_network(a, strict=False) for a in text.replace(",", " ").split()]
+    except ValueError as e:
+        raise FirewallError(f"CELERYLAB_LAB_HOST_ADDRESSES={text!r}: {e}") from None
+    return sorted({str(n) for n in nets if n.version == 4})
+
+
 def local_networks(route_table: str) -> list[str]:
     """The lab's directly attached IPv4 networks, from /proc/net/route (no gateway, not lo)."""
     nets = []
@@ -91,7 +113,10 @@ def local_networks(route_table: str) -> list[str]:
 
 
 def ruleset(
-    env: Mapping[str, str], networks: Iterable[str], resolve: Callable[[str], list[str]]
+    env: Mapping[str, str],
+    networks: Iterable[str],
+    resolve: Callable[[str], list[str]],
+    route_gateways: Iterable[str] = (),
 ) -> str:
     peers = ports(env.get("CELERYLAB_LAB_PEER_PORTS", ""), "CELERYLAB_LAB_PEER_PORTS")
     serve = ports(env.get("CELERYLAB_LAB_SERVE_PORTS", ""), "CELERYLAB_LAB_SERVE_PORTS")
@@ -100,6 +125,12 @@ def ruleset(
         # Docker's resolver (127.0.0.11) forwards names from inside the lab: let it ask upstream.
         egress = ["meta l4proto { tcp, udp } th dport 53 accept", *egress]
     networks = list(networks)
+    host = sorted(
+        {
+            *host_addresses(env.get("CELERYLAB_LAB_HOST_ADDRESSES", "")),
+            *(f"{g}/32" for g in route_gateways),
+        }
+    )
     destinations, peer_ports = ", ".join(networks), ", ".join(map(str, peers))
     peer_rules = (
         [f"ip daddr {{ {destinations} }} tcp dport {{ {peer_ports} }} accept"]
@@ -111,6 +142,7 @@ def ruleset(
         'oifname "lo" accept',  # Redis, Flower, the worker page and Docker's DNS (127.0.0.11)
         "ct state established,related accept",
         f"ip daddr {LINK_LOCAL} drop",
+        *([f"ip daddr {{ {', '.join(host)} }} drop"] if host else []),
         *peer_rules,
         *egress,
     ]
@@ -143,8 +175,8 @@ def _resolve(host: str) -> list[str]:
 def main() -> int:
     try:
         with open("/proc/net/route") as f:
-            networks = local_networks(f.read())
-        print(ruleset(os.environ, networks, _resolve), end="")
+            routes = f.read()
+        print(ruleset(os.environ, local_networks(routes), _resolve, gateways(routes)), end="")
     except FirewallError as e:
         print(f"celerylab-lab: {e}", file=sys.stderr)
         return 64
