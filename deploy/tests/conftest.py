@@ -67,8 +67,13 @@ def initial_passwords() -> dict[str, str]:
     return passwords
 
 
-def login(username: str, password: str) -> requests.Session:
-    """Log in through the HTTPS login form, like a browser; return the logged-in session."""
+def own_password(initial: str) -> str:
+    """What a test student chooses at first login (the hub sends a handed-out password to
+    /hub/change-password first); derived, so a later run of the tests logs in with it."""
+    return f"{initial}-own"
+
+
+def _post_login(username: str, password: str) -> tuple[requests.Session, requests.Response]:
     s = requests.Session()
     page = s.get(f"{URL}/hub/login", timeout=30)
     page.raise_for_status()
@@ -79,7 +84,34 @@ def login(username: str, password: str) -> requests.Session:
         allow_redirects=False,
         timeout=30,
     )
+    return s, r
+
+
+def login(username: str, password: str) -> requests.Session:
+    """Log in through the HTTPS login form, like a browser, with the handed-out password, and
+    change it when the hub asks (first login), as a person must; return the logged-in session."""
+    s, r = _post_login(username, password)
+    if r.status_code == 403:  # changed by an earlier run on this deployment
+        s, r = _post_login(username, own_password(password))
+        assert r.status_code == 302, f"{username} could not log in: {r.status_code} {r.text[:300]}"
+        return s
     assert r.status_code == 302, f"{username} could not log in: {r.status_code} {r.text[:300]}"
+    home = s.get(f"{URL}/hub/home", allow_redirects=False, timeout=30)
+    if "/hub/change-password" in home.headers.get("Location", ""):
+        form = s.get(f"{URL}/hub/change-password", timeout=30)
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+        new = own_password(password)
+        changed = s.post(
+            f"{URL}/hub/change-password",
+            data={
+                "old_password": password,
+                "new_password": new,
+                "new_password_confirmation": new,
+                "_xsrf": xsrf,
+            },
+            timeout=30,
+        )
+        assert "changed successfully" in changed.text, changed.text[:500]
     return s
 
 
