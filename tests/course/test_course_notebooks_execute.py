@@ -35,7 +35,14 @@ OUTPUT_TESTED = {
         "f05-lessons",
         "f06-lessons",
     ),
-    "test_lessons_professional.py": ("p09-lessons", "p10-lessons", "p11-lessons", "p12-lessons"),
+    "test_lessons_professional.py": (
+        "p09-lessons",
+        "p10-lessons",
+        "p11-lessons",
+        "p12-lessons",
+        "p13-lessons",
+        "p14-lessons",
+    ),
     "test_lessons_track_a.py": ("a1-lessons", "a2-lessons", "a3-lessons", "a4-lessons"),
 }
 

@@ -7,6 +7,7 @@ Celery upgrade that changes a behaviour the lesson teaches fails here, not in a 
 Only outputs that do not depend on timing or on how the worker's processes share work are
 checked."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,81 @@ EXPECTED = {
         "autoscaled:         52 worker-hours = 5.20/day (46% less)",
         "p14-auto exited with code 0",
     ],
+    # ---- P13 (lessons-p13) ----
+    "p13-lessons": [
+        # 1. serializers: pickle runs code; a JSON-only worker and client refuse it; JSON's shapes
+        "this ran while the bytes were being unpickled",
+        "notes written by the worker: [b'sent as json']",
+        "the pickled task's state: PENDING | still queued: 0",
+        "ContentDisallowed: Refusing to deserialize untrusted content of type pickle "
+        "(application/x-python-serialize)",
+        "client accepting json only: Refusing to deserialize untrusted content of type pickle",
+        "client accepting pickle: None",
+        "-> list: [1, 2]",
+        "-> dict: {'1': 'one'}",
+        "-> Decimal: Decimal('9.99')",
+        "-> datetime: datetime.datetime(2026, 1, 2, 3, 4)",
+        "-> EncodeError: Object of type set is not JSON serializable",
+        "checked by the client, at delay(): transfer() missing 1 required positional argument: "
+        "'cents'",
+        "checked by the task itself: FAILURE ValueError('amount out of range: -5000000')",
+        # 2. signing: only signed messages (and control commands) are obeyed; bodies stay readable
+        "unsigned ping: []",
+        "signed task:   moved 500 cents to acct-1",
+        "content type: application/data",
+        "signer:       p13 publisher ",
+        "signature:    256 bytes",
+        'body:         [["acct-1", 500], {}',
+        "states: {'unsigned': 'PENDING', 'intruder': 'PENDING'} | tampered: PENDING",
+        "TypeError('catching classes that do not inherit from BaseException is not allowed')",
+        "Received invalid task message: Refusing to deserialize untrusted content of type json "
+        "(application/json)",
+        "Unknown certificate: b\\'p13 intruder ",
+        "ImproperlyConfigured You have to configure a special task serializer",
+        "allowed_serializers=['auth', 'json']: KeyError 'auth'",
+        "message body: json 90 bytes, auth ",
+        # 3. broker: an ACL user without @dangerous still runs Celery; TLS verifies or fails
+        "NoPermissionError: this user has no permissions to run the 'flushall' command",
+        "AuthenticationError: invalid username-password pair or user is disabled.",
+        "sent and read back as p13-app: moved 700 cents to acct-2",
+        "the backend connection's user: p13-app",
+        "answers PING over a verified connection: True",
+        "ValueError: A rediss:// URL must have parameter ssl_cert_reqs",
+        "messages queued on the TLS Redis: 1",
+        "broker URL as Celery prints it: rediss://:**@127.0.0.1:",
+        "certificate verify failed: self-signed certificate in certificate",
+        "certificate verify failed: Hostname mismatch",
+        # 4. secrets: where an argument ends up; references; redaction; argsrepr; expiry
+        "in the message body:   True",
+        "in the argsrepr header: ('alice', 'hunter2')",
+        "in the result backend: True | ['alice', 'hunter2']",
+        "charged 1250 cents to card ending 1111",
+        "card number in the stored result: False | args stored: ['card-ref-81', 1250]",
+        "after the vault entry expired: FAILURE LookupError(",
+        "maybe_sanitize_url: redis://:**@10.0.0.5:6379/0",
+        "broker_url: 'redis://:********@10.0.0.5:6379/0'",
+        "payment_api_token: '********'",
+        "the URL this app really uses in the lab: redis://:**@127.0.0.1:",
+        "argsrepr header shows: ('alice', '***') | body still has it: True",
+        "the task still got the password: alice logged in",
+        "result_extended stores: ['alice', 'hunter2']",
+        "result key of an ignore_result task exists: False",
+        "after forget(): 0",
+        # 5. review: Flower's API, remote control open to any client, a signed-only shutdown
+        "POST /api/task/send-task/<name>",
+        "POST /api/worker/shutdown/<name>",
+        "{'accept_content': ['json'], 'result_expires': 600, 'result_extended': True}",
+        "{'ok': 'new rate limit set successfully'}",
+        "after an unsigned shutdown, the signed worker answers: True",
+        "after a signed shutdown, it exited with code 0",
+        "worker accepts messages serialized with pickle is a very bad idea!",
+        "first draft: 7 finding(s)",
+        "HIGH   a worker or client accepts pickle: remote code execution",
+        "p13_lesson: 2 finding(s)",
+        "p13_signed: 0 finding(s)",
+        "cleaned up",
+    ],
+    # ---- end P13 ----
 }
 
 
@@ -238,3 +314,9 @@ def test_lesson_shows_what_its_text_explains(assignment, tmp_path):
     if assignment == "p09-lessons":
         # every task of the stamped workflow carried the run id, none took it as an argument
         assert printed.count("'run': 'etl-7'") == 3, printed
+    if assignment == "p13-lessons":
+        # the payload ran twice: unpickled in the notebook, then by the client accepting pickle
+        assert printed.count("this ran while the bytes were being unpickled") == 2, printed
+        # a result key lives at most result_expires (600 s) and was just written
+        ttl = int(re.search(r"time to live of a result key: (\d+) s", printed).group(1))
+        assert 540 <= ttl <= 600, ttl
