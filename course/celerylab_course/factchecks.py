@@ -10,6 +10,7 @@ labs run. Add a check here when you write an item a few lines of Celery can deci
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -691,6 +692,77 @@ def pickle_refused_by_json_worker(redis_url: str) -> bool:
             return r.state == "PENDING"
 
 
+def route_by_name(redis_url: str) -> str:
+    """f05-q02: task_routes keyed by the task's name routes every call of it, callers unchanged."""
+    routes = {"proj.tasks.resize": {"queue": "images"}}
+    with _app(redis_url, task_routes=routes) as app:
+        queue = app.amqp.router.route({}, "proj.tasks.resize")["queue"].name
+    return f"`task_routes = {routes}`" if queue == "images" else "no route"
+
+
+def queue_is_redis_list(redis_url: str) -> str:
+    """f05-q03: on the Redis broker a queue is a Redis list named after it, of serialized
+    messages."""
+    import redis
+
+    with _app(redis_url) as app:
+        add, _, _ = _chain_app(app)
+        add.delay(1, 2)
+        queue = app.conf.task_default_queue
+        client = redis.Redis.from_url(redis_url)
+        kind = client.type(queue).decode()
+        body = json.loads(client.lindex(queue, 0))
+    named = kind == "list" and body["headers"]["task"] == add.name
+    return "A Redis list named after the queue" if named else f"a {kind}"
+
+
+def ignore_result_skips_the_write(redis_url: str) -> str:
+    """xe18-q02: ignore_result=True saves the result backend's write (and its memory) per call."""
+    import redis
+
+    with _app(redis_url) as app:
+
+        @app.task(shared=False, ignore_result=True)
+        def beat() -> int:
+            return 1
+
+        @app.task(shared=False)
+        def after() -> int:
+            return 2
+
+        with _worker(app):
+            r = beat.delay()
+            after.delay().get(timeout=TIMEOUT)  # the solo worker has run beat before this
+    stored = redis.Redis.from_url(redis_url).exists(f"celery-task-meta-{r.id}")
+    return "nothing saved" if stored else "A write to the result backend per call"
+
+
+def result_expires_sets_ttl(redis_url: str) -> str:
+    """f04-q02: result_expires decides how long results stay in the backend."""
+    import redis
+
+    with _app(redis_url, result_expires=60) as app:
+
+        @app.task(shared=False)
+        def one() -> int:
+            return 1
+
+        with _worker(app):
+            r = one.delay()
+            r.get(timeout=TIMEOUT)
+    ttl = redis.Redis.from_url(redis_url).ttl(f"celery-task-meta-{r.id}")
+    return "`result_expires`" if 50 < ttl <= 60 else f"ttl {ttl}"
+
+
+def redis_broker_and_backend(redis_url: str) -> bool:
+    """f01-q08: one Redis serves as broker and result backend of the same app."""
+    return returned_task_state(redis_url) == "SUCCESS"  # _app uses redis_url for both
+
+
+def _autoscale_option(redis_url: str) -> str:
+    return "10,3" if autoscale_keeps_bounds(redis_url) else "3,10"
+
+
 def _phrase(check: Callable[[str], bool], phrase: str) -> Callable[[str], str]:
     """A True/False observation as the phrase a choice item's key must hold (when it holds)."""
 
@@ -768,4 +840,10 @@ CHECKS: dict[str, Callable[[str], bool | str]] = {
     "xf06-q02": _phrase(_immutable_ignores_previous_result, "immutable"),
     "f06-q04": _phrase(_immutable_ignores_previous_result, "immutable"),
     "p13-q05": pickle_refused_by_json_worker,
+    "f05-q02": route_by_name,
+    "f05-q03": queue_is_redis_list,
+    "xe18-q02": ignore_result_skips_the_write,
+    "f04-q02": result_expires_sets_ttl,
+    "f01-q08": redis_broker_and_backend,
+    "p11-q08": _autoscale_option,
 }
