@@ -157,8 +157,9 @@ def spec(curriculum: Curriculum, exam: Exam, private: bool) -> dict:
             "written": q.type == "scenario" and bool(q.rubric),
         }
         item.update(_key(q) if private else {"prompt": q.prompt, "options": list(q.options)})
-        if item["written"] and not private:
-            item.update(rubric=list(q.rubric), points=q.rubric_points)
+        if item["written"]:
+            # Its points only: the rubric names the right decision, so it stays with graders.
+            item["points"] = q.rubric_points
         items.append(item)
     types = targets(curriculum.rules.question_types, n)
     return {
@@ -271,12 +272,12 @@ def reason_cells(curriculum: Curriculum, exam: Exam, n: int) -> list:
 
 def written_cells(exam: Exam, n: int, points: int) -> list:
     """A written-scenario slot's argued decision, graded in formgrader by the rubric of the
-    student's item (shown with the question); the choice stays autograded."""
+    student's item (graders only: it names the right decision; students see what it marks,
+    papers.WRITTEN_ASK); the choice stays autograded."""
     return [
         notebooks.readonly(
             f"**Argue your decision** for question {n} in the cell below ({points} points, "
-            "graded by your instructor on the points listed with the question): why it fits "
-            "this situation, and what goes wrong with the most tempting other option.",
+            f"graded by your instructor). It is marked on:\n\n{papers.WRITTEN_ASK}",
             f"{exam.id}-q{n:02d}-rubric",
             "markdown",
         ),

@@ -29,6 +29,12 @@ POOL_FILE = "pool.json"
 # The slots of written scenario items (a decision argued in writing, graded by the item's rubric):
 # a kind of its own, so every paper has the same number of them, in the same slots.
 WRITTEN = "written_scenario"
+# What a written decision is marked on, as students see it (each item's own rubric, which names
+# the right decision, is the graders').
+WRITTEN_ASK = (
+    "- why your decision fits this situation, with the setting or pattern it uses (1 point)\n"
+    "- what goes wrong with the most tempting other option (1 point)"
+)
 
 
 class DrawError(ValueError):
@@ -172,12 +178,8 @@ def prompt(item: dict, order: list[int], number: int) -> str:
     }
     lines += ["", how[item["type"]]]
     if item.get("written"):
-        lines += [
-            "",
-            "Then argue your decision in writing in the cell below its check. It is marked on:",
-            "",
-        ]
-        lines += [f"- {c}" for c in item.get("rubric", ())]
+        lines += ["", "Then argue your decision in the cell below its check. It is marked on:"]
+        lines += ["", WRITTEN_ASK]
     return "\n".join(lines).strip()
 
 

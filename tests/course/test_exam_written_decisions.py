@@ -59,7 +59,12 @@ def test_every_paper_puts_written_items_in_the_same_slots_with_a_decision_cell()
                 assert bool(item["written"]) == (n in slots), (exam, who, n)
             item, order = papers.slot(spec, who, slots[0])
             shown = papers.prompt(item, order, slots[0])
-            assert item["rubric"][0] in shown, "the student sees what the decision is marked on"
+            assert papers.WRITTEN_ASK in shown, "the student sees what the decision is marked on"
+        # The items' own rubrics name the right decision: graders' only, never released.
+        released = (REPO / "release" / exam / "pool.json").read_text()
+        released += (REPO / "release" / exam / "theory.ipynb").read_text()
+        for q in (q for b in exams.pool_banks(CURRICULUM, e) for q in b.questions):
+            assert not [c for c in q.rubric if c in released], q.id
         notebook = nbformat.read(REPO / "source" / exam / "theory.ipynb", as_version=4)
         cells = {c.get("id"): c for c in notebook.cells}
         for n in slots:
