@@ -154,18 +154,33 @@ def spec(curriculum: Curriculum, exam: Exam, private: bool) -> dict:
             "type": q.type,
             "difficulty": q.difficulty,
             "choices": len(q.options),
+            "written": q.type == "scenario" and bool(q.rubric),
         }
         item.update(_key(q) if private else {"prompt": q.prompt, "options": list(q.options)})
+        if item["written"]:
+            # Its points only: the rubric names the right decision, so it stays with graders.
+            item["points"] = q.rubric_points
         items.append(item)
+    types = targets(curriculum.rules.question_types, n)
     return {
         "exam": exam.id,
         "seed": exam.seed,
         "questions": n,
         "modules": list(curriculum.paths[exam.path].modules),
-        "types": targets(curriculum.rules.question_types, n),
+        "types": types,
+        "written": written_slots(curriculum, types, items),
         "difficulties": targets(curriculum.rules.difficulty[level], n),
         "items": items,
     }
+
+
+def written_slots(curriculum: Curriculum, types: dict[str, int], items: list[dict]) -> int:
+    """Scenario slots every paper gives to a written decision: rules.yaml's
+    written_scenario_share of them, once the pool has written items (a pool without any, like
+    the quiz banks' fallback, keeps letter picks only; the pool rules report it)."""
+    if not any(it["written"] for it in items):
+        return 0
+    return math.ceil(curriculum.rules.written_scenario_share * types.get("scenario", 0) - 1e-9)
 
 
 def draw(curriculum: Curriculum, exam: Exam, student: str = "") -> list[Question]:
@@ -255,6 +270,28 @@ def reason_cells(curriculum: Curriculum, exam: Exam, n: int) -> list:
     ]
 
 
+def written_cells(exam: Exam, n: int, points: int) -> list:
+    """A written-scenario slot's argued decision, graded in formgrader by the rubric of the
+    student's item (graders only: it names the right decision; students see what it marks,
+    papers.WRITTEN_ASK); the choice stays autograded."""
+    return [
+        notebooks.readonly(
+            f"**Argue your decision** for question {n} in the cell below ({points} points, "
+            f"graded by your instructor). It is marked on:\n\n{papers.WRITTEN_ASK}",
+            f"{exam.id}-q{n:02d}-rubric",
+            "markdown",
+        ),
+        notebooks.manual(
+            "**Model answer and rubric (instructors only).** The scenario is drawn per student: "
+            "`celerylab-course exam-item "
+            f"{exam.id} <student> {n}` prints the student's item, its rubric and its "
+            "explanation, which is the model answer.",
+            f"{exam.id}-q{n:02d}-decision",
+            points,
+        ),
+    ]
+
+
 def theory_notebook(curriculum: Curriculum, exam: Exam):
     """One notebook for every student: each slot shows the student's own question (papers.show,
     from pool.json) and its hidden test carries the keys of the whole pool, so the paper is
@@ -262,7 +299,10 @@ def theory_notebook(curriculum: Curriculum, exam: Exam):
     every paper) add a justification graded by rubric."""
     header = _header(curriculum, exam, THEORY) + "\n\n" + PAPER_NOTE
     cells = [notebooks.readonly(header, f"{exam.id}-theory-header", "markdown")]
-    tf_slots = set(papers.slots_of(spec(curriculum, exam, False), "true_false"))
+    public = spec(curriculum, exam, False)
+    tf_slots = set(papers.slots_of(public, "true_false"))
+    written = set(papers.slots_of(public, papers.WRITTEN))
+    points = max((it.get("points", 0) for it in public["items"] if it["written"]), default=0)
     blob = repr(json.dumps(spec(curriculum, exam, True), separators=(",", ":")))
     cells.append(
         notebooks.readonly("from celerylab_course import papers", f"{exam.id}-imports", "code")
@@ -287,6 +327,8 @@ def theory_notebook(curriculum: Curriculum, exam: Exam):
         ]
         if n in tf_slots:
             cells += reason_cells(curriculum, exam, n)
+        if n in written:
+            cells += written_cells(exam, n, points)
     return notebooks.notebook(cells, f"{exam.id}-theory")
 
 
@@ -328,4 +370,8 @@ def print_item(curriculum: Curriculum, exam_id: str, student: str, slot: int) ->
     for letter, option in zip(papers.LETTERS, q.options, strict=False):
         print(f"  {letter}. {option}")
     print(f"key: {key!r}\nexplanation: {q.explanation}")
+    if q.rubric:
+        print(f"rubric ({q.rubric_points} points; the explanation is the model answer):")
+        for c in q.rubric:
+            print(f"  - {c}")
     return 0

@@ -9,6 +9,9 @@
 - scenario-written: "Scenario Analysis: real-world problem solving, design decision evaluation".
   At least rules.yaml's written_scenario_share of a bank's scenario items ask for the decision
   argued in writing: they carry a rubric (and their explanation is the graders' model answer).
+  The same share holds for each exam's own pool (all its modules together), whose written items
+  have slots of their own on every paper (papers.WRITTEN); each such slot of the theory notebook
+  has its manually graded `<exam>-qNN-decision` cell.
 
 conformance.run() runs RULES after its own; each rule yields conformance.Finding.
 """
@@ -73,21 +76,53 @@ def rule_exam_tf_reason(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def _written_share(share: float, questions, subject: str) -> Iterator[Finding]:
+    scenarios = [q for q in questions if q.type == "scenario"]
+    if not scenarios:
+        return
+    written = sum(bool(q.rubric) for q in scenarios)
+    need = math.ceil(share * len(scenarios) - 1e-9)
+    yield Finding(
+        OK if written >= need else FAIL,
+        "scenario-written",
+        subject,
+        f"{written} of {len(scenarios)} scenario items ask for a written decision graded by "
+        f"rubric (want at least {need})",
+    )
+
+
 def rule_scenario_written(ctx: Context) -> Iterator[Finding]:
     share = ctx.curriculum.rules.written_scenario_share
     for code, bank in sorted(ctx.curriculum.banks.items()):
-        scenarios = [q for q in bank.questions if q.type == "scenario"]
-        if not scenarios:
+        yield from _written_share(share, bank.questions, code)
+    from celerylab_course import exams
+
+    for e in sorted(exams.load(ctx.curriculum).values(), key=lambda e: e.id):
+        banks = exams.pool_banks(ctx.curriculum, e)
+        if e.status == "ready" and banks:
+            yield from _written_share(share, [q for b in banks for q in b.questions], e.id)
+
+
+def rule_exam_written_slots(ctx: Context) -> Iterator[Finding]:
+    from celerylab_course import exams, papers
+
+    for e in sorted(exams.load(ctx.curriculum).values(), key=lambda e: e.id):
+        notebook = ctx.repo / "source" / e.id / f"{exams.THEORY}.ipynb"
+        if e.status != "ready" or e.path not in ctx.curriculum.paths or not notebook.is_file():
             continue
-        written = sum(bool(q.rubric) for q in scenarios)
-        need = math.ceil(share * len(scenarios) - 1e-9)
+        if not exams.pool_banks(ctx.curriculum, e):
+            continue  # poolrules reports an exam without a pool of its own
+        slots = papers.slots_of(exams.spec(ctx.curriculum, e, private=False), papers.WRITTEN)
+        manual = _manual_cells(notebook)
+        missing = [n for n in slots if f"{e.id}-q{n:02d}-decision" not in manual]
         yield Finding(
-            OK if written >= need else FAIL,
+            FAIL if missing or not slots else OK,
             "scenario-written",
-            code,
-            f"{written} of {len(scenarios)} scenario items ask for a written decision graded by "
-            f"rubric (want at least {need})",
+            f"{e.id} paper",
+            f"{len(slots) - len(missing)} of {len(slots)} written-scenario slots have a decision "
+            "cell graded by rubric"
+            + (f"; none for slot(s) {', '.join(map(str, missing))}" if missing else ""),
         )
 
 
-RULES = [rule_tf_reason, rule_exam_tf_reason, rule_scenario_written]
+RULES = [rule_tf_reason, rule_exam_tf_reason, rule_scenario_written, rule_exam_written_slots]

@@ -17,6 +17,11 @@ explanations and for any question id, since nothing a lab runs needs to name one
 does, like the fact checks of the keys, is authoring material). Quiz feedback carries the quiz
 explanations by design, once graded; `--feedback` folders are scanned for the exam pools' only,
 which no feedback may show.
+
+The exchange's student view (what `nbgrader list` and `fetch_assignment` show every student of a
+released course, and the feedback released to it) is scanned the same way by
+tests/course/test_exchange_student_view.py, which releases every quiz and exam through a real
+nbgrader exchange and quiz feedback after grading.
 """
 
 from __future__ import annotations

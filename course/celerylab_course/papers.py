@@ -26,6 +26,15 @@ CHOICE = ("multiple_choice", "scenario")
 GRADING_ID = "CELERYLAB_STUDENT"
 LAB_ID = "JUPYTERHUB_USER"
 POOL_FILE = "pool.json"
+# The slots of written scenario items (a decision argued in writing, graded by the item's rubric):
+# a kind of its own, so every paper has the same number of them, in the same slots.
+WRITTEN = "written_scenario"
+# What a written decision is marked on, as students see it (each item's own rubric, which names
+# the right decision, is the graders').
+WRITTEN_ASK = (
+    "- why your decision fits this situation, with the setting or pattern it uses (1 point)\n"
+    "- what goes wrong with the most tempting other option (1 point)"
+)
 
 
 class DrawError(ValueError):
@@ -49,13 +58,29 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))  # noqa: S311 - reproducible draw
 
 
+def kind_of(item: dict) -> str:
+    return WRITTEN if item.get("written") else item["type"]
+
+
+def kinds(spec: dict) -> dict[str, int]:
+    """Slots per kind, in paper order: spec["types"], with spec["written"] of the scenario
+    slots set apart (after the others) for written scenario items."""
+    written = spec.get("written", 0)
+    out = {}
+    for t, n in spec["types"].items():
+        out[t] = n - written if t == "scenario" else n
+        if t == "scenario" and written:
+            out[WRITTEN] = written
+    return out
+
+
 def select(spec: dict, who: str) -> list[dict]:
     """The paper of `who`: spec["questions"] items of spec["items"] with exactly the type and
     difficulty counts asked, every module examined (round robin), in sections by type (in the
     order of spec["types"]) and in module order within each. The type counts are the same on
     every paper, so each slot has the same type for everyone: True/False slots carry their own
-    justification cell (slots_of)."""
-    n, want_type, want_diff = spec["questions"], spec["types"], spec["difficulties"]
+    justification cell (slots_of); so do written scenario items (kinds)."""
+    n, want_type, want_diff = spec["questions"], kinds(spec), spec["difficulties"]
     order = {code: i for i, code in enumerate(spec["modules"])}
     candidates = list(spec["items"])
     rng = _rng(spec["exam"], spec["seed"], who)
@@ -68,7 +93,7 @@ def select(spec: dict, who: str) -> list[dict]:
         queue = [items[i] for i in range(n) for items in by_module.values() if i < len(items)]
         types, diffs, chosen = Counter(), Counter(), []
         for item in queue:
-            t, d = item["type"], item["difficulty"]
+            t, d = kind_of(item), item["difficulty"]
             if types[t] < want_type.get(t, 0) and diffs[d] < want_diff.get(d, 0):
                 types[t] += 1
                 diffs[d] += 1
@@ -77,7 +102,7 @@ def select(spec: dict, who: str) -> list[dict]:
                 section = {t: i for i, t in enumerate(want_type)}
                 chosen.sort(
                     key=lambda it: (
-                        section[it["type"]],
+                        section[kind_of(it)],
                         order.get(it["module"], len(order)),
                         it["id"],
                     )
@@ -114,7 +139,7 @@ def option_order(spec: dict, who: str, item: dict) -> list[int]:
 def slots_of(spec: dict, kind: str) -> list[int]:
     """The slot numbers (1-based) that hold `kind` items on every paper of the spec."""
     first = 1
-    for t, n in spec["types"].items():
+    for t, n in kinds(spec).items():
         if t == kind:
             return list(range(first, first + n))
         first += n
@@ -151,7 +176,11 @@ def prompt(item: dict, order: list[int], number: int) -> str:
         "true_false": "Answer with `True` or `False` (no quotes).",
         "fill_blank": 'Answer with the missing text, as a string: `"..."`.',
     }
-    return "\n".join([*lines, "", how[item["type"]]]).strip()
+    lines += ["", how[item["type"]]]
+    if item.get("written"):
+        lines += ["", "Then argue your decision in the cell below its check. It is marked on:"]
+        lines += ["", WRITTEN_ASK]
+    return "\n".join(lines).strip()
 
 
 def show(number: int, folder: str | os.PathLike = ".") -> None:

@@ -5,7 +5,8 @@
 - exam-pool-disjoint: no pool item shares an id, a prompt or an explanation with a quiz bank item
   (compared as words, so a re-punctuated copy is caught).
 - exam-pool-size: the pool is larger than the paper, with a spare item for every question type and
-  difficulty the paper asks for, so papers differ between students in every part.
+  difficulty the paper asks for (written scenario items counted apart, for their own slots),
+  so papers differ between students in every part.
 - exam-pool-tf: True/False keys of the pool are balanced (40-60% True), because a student's paper
   is drawn without its keys and so cannot balance them itself: a skewed pool lets "always True"
   score on every paper.
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from celerylab_course import exams, integrity, keyrules, leakscan
+from celerylab_course import exams, integrity, keyrules, leakscan, papers
 from celerylab_course.conformance import FAIL, NOTE, OK, Context, Finding
 
 TF_TRUE_SHARE = (0.4, 0.6)
@@ -70,10 +71,10 @@ def rule_exam_pool(ctx: Context) -> Iterator[Finding]:
 def _size(ctx: Context, e) -> Iterator[Finding]:
     public = exams.spec(ctx.curriculum, e, private=False)
     supply = {
-        "type": Counter(it["type"] for it in public["items"]),
+        "type": Counter(papers.kind_of(it) for it in public["items"]),
         "difficulty": Counter(it["difficulty"] for it in public["items"]),
     }
-    wants = {"type": public["types"], "difficulty": public["difficulties"]}
+    wants = {"type": papers.kinds(public), "difficulty": public["difficulties"]}
     short = [
         f"{kind} {k}: {supply[kind][k]} for {n}"
         for kind in wants

@@ -142,7 +142,11 @@ def test_true_false_items_sit_in_the_same_slots_on_every_paper_each_with_a_reaso
         for c in source.cells
         if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "markdown"
     }
-    assert manual == {f"{exam}-q{n:02d}-reasoning" for n in slots}
+    # The other manually graded cells are the written-scenario slots' decisions.
+    written = papers.slots_of(exams.spec(CURRICULUM, e, private=False), papers.WRITTEN)
+    assert manual == {f"{exam}-q{n:02d}-reasoning" for n in slots} | {
+        f"{exam}-q{n:02d}-decision" for n in written
+    }
     criterion = CURRICULUM.rules.true_false_reason["criteria"][0]
     assert criterion in (REPO / "release" / exam / "theory.ipynb").read_text()
 

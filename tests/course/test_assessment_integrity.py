@@ -3,6 +3,7 @@ student can guess without knowing Celery, and checker rules that catch each kind
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -220,12 +221,17 @@ QUESTIONS.update({q.id: q for q in _pool_questions()})
 @pytest.mark.parametrize("qid", sorted(factchecks.CHECKS))
 def test_key_agrees_with_the_pinned_celery(qid, redis_server):
     q = QUESTIONS[qid]
+    start = time.monotonic()
     observed = factchecks.CHECKS[qid](redis_server.url())
+    took = time.monotonic() - start
     if q.type == "true_false":
         assert observed is q.answer, f"{qid} is keyed {q.answer}; Celery says {observed}"
+    elif q.type == "fill_blank":
+        assert observed in q.answers, f"{qid} accepts {q.answers}; Celery says {observed!r}"
     else:
         key = q.options["ABCD".index(q.answer)]
         assert observed in key, f"{qid}'s key {key!r} does not say {observed!r}"
+    assert took < 5, f"{qid}'s check took {took:.1f} s (keep each under 5 s)"
 
 
 def test_every_fact_check_names_a_bank_or_pool_item():
