@@ -324,6 +324,56 @@ def test_f06_shows_signatures_chains_chords_and_patterns(tmp_path_factory):
     assert len(writes) == 2 and writes[1] - writes[0] == 15, "one write more per header member"
 
 
+# ---------------------------------------------------------------- F08
+
+
+@pytest.mark.redis
+def test_f08_shows_failures_logs_tests_and_coverage(tmp_path_factory):
+    out = printed("f08-lessons", tmp_path_factory)
+    expected = [
+        "stubborn(5) : TimeLimitExceeded: TimeLimitExceeded(0.8)",  # the hard limit kills it
+        "crash_once: ran on delivery 2",  # acks_late + reject_on_worker_lost redelivered it
+        "the errback saw : f08.charge",
+        "failed: ValueError('amount must be positive, got 0')",
+        "\"failure f08.refund ['B-7', 500]: ValueError('refund of 500 needs approval')\"",
+        "poison row: quarantined | deliveries counted: 4",
+        "resent  : imported 2",
+        "revoked before it ran: REVOKED",
+        "terminated while running: TaskRevokedError | REVOKED",
+        "]: an info line",  # the task logger's line carries the task name and id
+        "handler in the notebook ran for the worker's task: False",
+        "task-failed",
+        "slow(0.8) directly   : finished",  # no time limit outside a worker
+        "eager, queue nobody reads: charged 5",  # eager mode ignores routing...
+        "real,  queue nobody reads: PENDING | waiting in f08.nobody: 1",  # ...a worker does not
+        "eager, slow(0.8)         : finished",
+        "real,  slow(0.8)         : stopped cleanly",
+        "a set as argument : EncodeError: Object of type set is not JSON serializable",
+        "solo worker, slow(0.8)    : finished",  # the plugin's default pool ignores time limits
+        "prefork worker, slow(0.8) : stopped cleanly",
+        "messages left in f08.tests: 0",
+        "E702 multiple statements on one line (semicolon)",
+        "the lesson's own test files: 0 problems",
+        "checked right after delay(): 0 item(s)",
+        "checked after get()        : 1 item(s)",
+        "after polling with a deadline: 5 of 5",
+        "f08.import_row  acks_late without reject_on_worker_lost",
+        "f08.slow        ok",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F08 lesson output lacks {missing}"
+    soft = re.search(r"slow\(5\) +: stopped cleanly after ([\d.]+) s", out)  # caught in the task
+    assert soft and 0.5 <= float(soft.group(1)) < 2, "the soft limit stopped a 5 s sleep early"
+    assert "a debug line" not in out and "a plain logger's line" not in out  # not in tasks.log
+    chain = re.findall(r"f08\.step\[([0-9a-f-]+)\]: step got (\d) \(root (\w+)\)", out)
+    assert len(chain) == 3 and len({root for _, _, root in chain}) == 1, chain  # one root id
+    assert chain[0][0].startswith(chain[0][2]) and len({tid for tid, _, _ in chain}) == 3
+    runs = re.findall(r"^(\d+) passed", out, re.MULTILINE)
+    assert runs == ["3", "6", "3", "3"], runs  # units, worker tests, integration, units again
+    cover = dict(re.findall(r"^\.coverage\.(units|worker) +tasks\.py covered: (\d+)%", out, re.M))
+    assert int(cover["units"]) < int(cover["worker"]), cover  # the worker runs more of tasks.py
+
+
 # ---------------------------------------------------------------- the Compose checker
 
 GOOD = """
