@@ -336,6 +336,8 @@ def test_f07_shows_beat_schedules_guards_and_operations(tmp_path_factory):
         "the run of a misspelt entry: NotRegistered 'f07.tik'",
         "entries whose task is not registered: []",
         "schedule '30': AttributeError 'str' object has no attribute 'app'",
+        "relative=False -> next run at 11:17",
+        "relative=True  -> next run at 11:00",  # rounded down to the hour
         "weekdays at 07:00       -> ['Fri 04 07:00', 'Mon 07 07:00', 'Tue 08 07:00']",
         "hour=7 without minute   -> ['Fri 04 07:00', 'Fri 04 07:01', 'Fri 04 07:02']",
         "Valid range is 0-6. '7' was found.",  # Unix cron's Sunday=7 is rejected
