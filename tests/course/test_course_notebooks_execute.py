@@ -34,6 +34,7 @@ OUTPUT_TESTED = {
         "f04-lessons",
         "f05-lessons",
         "f06-lessons",
+        "f07-lessons",
         "f08-lessons",
     ),
     "test_lessons_professional.py": (

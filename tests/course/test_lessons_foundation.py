@@ -374,6 +374,64 @@ def test_f08_shows_failures_logs_tests_and_coverage(tmp_path_factory):
     assert int(cover["units"]) < int(cover["worker"]), cover  # the worker runs more of tasks.py
 
 
+# ---------------------------------------------------------------- F07
+
+
+@pytest.mark.redis
+def test_f07_shows_beat_schedules_guards_and_operations(tmp_path_factory):
+    out = printed("f07-lessons", tmp_path_factory)
+    expected = [
+        "beat log: INFO: Scheduler: Sending due task tick (f07.tick)",
+        "keys: ['__version__', 'entries', 'tz', 'utc_enabled']",  # the schedule file
+        "the run of a misspelt entry: NotRegistered 'f07.tik'",
+        "entries whose task is not registered: []",
+        "schedule '30': AttributeError 'str' object has no attribute 'app'",
+        "relative=False -> next run at 11:17",
+        "relative=True  -> next run at 11:00",  # rounded down to the hour
+        "weekdays at 07:00       -> ['Fri 04 07:00', 'Mon 07 07:00', 'Tue 08 07:00']",
+        "hour=7 without minute   -> ['Fri 04 07:00', 'Fri 04 07:01', 'Fri 04 07:02']",
+        "Valid range is 0-6. '7' was found.",  # Unix cron's Sunday=7 is rejected
+        "You need to install the ephem library to use solar schedules.",
+        "crontab(hour=7) with timezone Europe/Berlin     fires at 06:00 UTC",
+        "no timezone set: UTC | enable_utc: True",
+        "Mon 07:00: due True  next check in 1 day, 0:00:00",
+        "next day: report 2026-12-09: built",
+        "['ran', 'skipped: another run holds the lock']",
+        "LockNotOwnedError - Cannot release a lock that's no longer owned",
+        "expires=0.3: REVOKED | expires=30: SUCCESS",
+        "every 10 min, last run 00:50     : schedstate(is_due=True, next=600.0)",  # one catch-up
+        "daily 02:00, no deadline         : due True",
+        "daily 02:00, 120 s deadline      : due False",
+        "refreshed by the fan-out: 25",
+        "WARNING: Reset: Timezone changed from 'Europe/Berlin' to 'UTC'",
+        "tick runs so far after the change: 0",
+        "typo: task 'f07.dijest' is not registered",
+        "'tick every 10 minutes'      -> 600.0",  # and only one digest entry: same default name
+        "1.2 s later         : {'tick': 'STALE",
+        "a job that never ran: {'nightly': 'never ran'}",
+        "1 beat(s): runs closer than 0.25 s: 0 -> ok",
+        "test passed: weekdays only, 07:00 Berlin time",
+        "sends at: ['09:05', '09:10', '09:15', '09:20', '09:25', '09:30']",
+        "spring forward: fires at 01:30 UTC = 03:30 CEST on the wall clock",
+        "fall back     : fires at 00:30 UTC = 02:30 CEST on the wall clock",
+        "fall back, at the second 02:30: due again? False",
+        "every 24 h from Sat 07:00 -> Sun 08:00 CEST",
+        "crontab 07:00 from Sat    -> Sun 07:00 CEST",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"F07 lesson output lacks {missing}"
+    one = re.search(r"one beat sent (\d+) ticks \| the worker ran (\d+)", out)
+    assert one and one.group(1) == one.group(2) != "0", "the worker runs what beat sends"
+    two = re.search(r"each beat sent: \[(\d+), (\d+)\] -> the worker ran (\d+) ticks", out)
+    assert two and int(two.group(3)) == int(two.group(1)) + int(two.group(2)), "two beats add up"
+    assert int(two.group(1)) > 0 and int(two.group(2)) > 0, "each beat sends its own ticks"
+    pairs = re.search(r"2 beat\(s\): runs closer than 0.25 s: (\d+) -> duplicate beat\?", out)
+    assert pairs and int(pairs.group(1)) >= 1, "two beats show as close pairs of runs"
+    built = re.findall(r"report 2026-12-08: (built|already built, skipped)", out)
+    assert sorted(built) == ["already built, skipped"] * 3 + ["built"], "one build per day"
+    assert out.count("\"f07.digest('sales')\"") == 1, "the evening entry replaced the morning one"
+
+
 # ---------------------------------------------------------------- the Compose checker
 
 GOOD = """
