@@ -313,11 +313,9 @@ def autoscale_keeps_bounds(redis_url: str) -> bool:
         return (scaler.max_concurrency, scaler.min_concurrency, worker.pool.limit) == (10, 3, 3)
 
 
-def results_expire_after_a_day(redis_url: str) -> bool:
-    """xf04-q03: a result stored in the Redis backend expires after one day by default."""
-    import redis
-
-    with _app(redis_url) as app:
+def _one_result_key(redis_url: str, **conf) -> str:
+    """Run a task that returns 1 on an app with `conf`; the Redis key its result was stored at."""
+    with _app(redis_url, **conf) as app:
 
         @app.task(shared=False)
         def one() -> int:
@@ -326,7 +324,14 @@ def results_expire_after_a_day(redis_url: str) -> bool:
         with _worker(app):
             r = one.delay()
             r.get(timeout=TIMEOUT)
-        ttl = redis.Redis.from_url(redis_url).ttl(f"celery-task-meta-{r.id}")
+    return f"celery-task-meta-{r.id}"
+
+
+def results_expire_after_a_day(redis_url: str) -> bool:
+    """xf04-q03: a result stored in the Redis backend expires after one day by default."""
+    import redis
+
+    ttl = redis.Redis.from_url(redis_url).ttl(_one_result_key(redis_url))
     return 86400 - 60 < ttl <= 86400
 
 
@@ -658,16 +663,7 @@ def result_key_suffix(redis_url: str) -> str:
     """f04-q10: the Redis backend stores a result under celery-task-meta-<task id>."""
     import redis
 
-    with _app(redis_url) as app:
-
-        @app.task(shared=False)
-        def one() -> int:
-            return 1
-
-        with _worker(app):
-            r = one.delay()
-            r.get(timeout=TIMEOUT)
-    exists = redis.Redis.from_url(redis_url).exists(f"celery-task-meta-{r.id}")
+    exists = redis.Redis.from_url(redis_url).exists(_one_result_key(redis_url))
     return "id" if exists else "something else"
 
 
@@ -741,16 +737,7 @@ def result_expires_sets_ttl(redis_url: str) -> str:
     """f04-q02: result_expires decides how long results stay in the backend."""
     import redis
 
-    with _app(redis_url, result_expires=60) as app:
-
-        @app.task(shared=False)
-        def one() -> int:
-            return 1
-
-        with _worker(app):
-            r = one.delay()
-            r.get(timeout=TIMEOUT)
-    ttl = redis.Redis.from_url(redis_url).ttl(f"celery-task-meta-{r.id}")
+    ttl = redis.Redis.from_url(redis_url).ttl(_one_result_key(redis_url, result_expires=60))
     return "`result_expires`" if 50 < ttl <= 60 else f"ttl {ttl}"
 
 
